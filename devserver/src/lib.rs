@@ -1,0 +1,1 @@
+//! Local PubNub-compatible development server.
