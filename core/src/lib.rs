@@ -1,1 +1,31 @@
 //! Sans-IO PubNub core.
+#![forbid(unsafe_code)]
+
+pub mod channel;
+pub mod config;
+pub mod decode;
+pub mod dedupe;
+pub mod encoding;
+pub mod error;
+pub mod event;
+pub mod request;
+pub mod retry;
+pub mod rng;
+pub mod signing;
+pub mod status;
+pub mod timetoken;
+
+pub use channel::{Channel, ChannelGroup, NameUse};
+pub use config::{Config, DuplicatePolicy, Origin, ReliablePublish};
+pub use error::{CommandError, ConfigError, Error};
+pub use event::{
+    ChannelOccupancy, Event, HereNow, Message, MessageKind, Occupant, OperationId, OperationResult,
+    Outcome, Presence, PresenceAction, RawJson, RawValue,
+};
+pub use request::{
+    Method, Request, RequestId, RequestKind, Response, TransportAction, TransportError,
+    TransportErrorKind,
+};
+pub use retry::RetryPolicy;
+pub use status::{Category, Operation, Recovery, Status};
+pub use timetoken::{Cursor, Region, Timetoken};
