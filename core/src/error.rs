@@ -113,6 +113,11 @@ pub enum CommandError {
         /// The configured limit.
         limit: usize,
     },
+    /// A custom message type is not 3–50 characters or starts with `-` or `_`.
+    InvalidMessageType {
+        /// The value given.
+        value: String,
+    },
     /// Publishing needs a publish key.
     MissingPublishKey,
     /// A message, meta or state is not valid JSON.
@@ -268,6 +273,10 @@ impl fmt::Display for CommandError {
             CommandError::MessageTooLarge { size, limit } => write!(
                 f,
                 "message is {size} bytes URL-escaped with its channel, the limit is {limit}"
+            ),
+            CommandError::InvalidMessageType { value } => write!(
+                f,
+                "custom message type {value:?} must be 3-50 letters, digits, '-' or '_'"
             ),
             CommandError::MissingPublishKey => write!(f, "publishing needs a publish key"),
             CommandError::InvalidJson { reason } => write!(f, "invalid JSON: {reason}"),
