@@ -320,3 +320,59 @@ impl fmt::Display for Error {
 impl std::error::Error for ConfigError {}
 impl std::error::Error for CommandError {}
 impl std::error::Error for Error {}
+
+/// Any failure a client built on the core reports: the union of the three kinds above, plus
+/// the client having been closed. Shared by every adapter so that they fail alike.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClientError {
+    /// The configuration was refused (caller's fault).
+    Config(ConfigError),
+    /// The command was refused before anything was sent (caller's fault).
+    Command(CommandError),
+    /// The operation failed on the network or at the service.
+    Failed(Error),
+    /// The client was closed before the operation finished.
+    Closed,
+}
+
+impl ClientError {
+    /// The status category of this failure.
+    pub fn category(&self) -> Category {
+        match self {
+            ClientError::Config(_) | ClientError::Command(_) => Category::BadRequest,
+            ClientError::Failed(e) => e.category(),
+            ClientError::Closed => Category::Cancelled,
+        }
+    }
+}
+
+impl From<ConfigError> for ClientError {
+    fn from(e: ConfigError) -> Self {
+        ClientError::Config(e)
+    }
+}
+
+impl From<CommandError> for ClientError {
+    fn from(e: CommandError) -> Self {
+        ClientError::Command(e)
+    }
+}
+
+impl From<Error> for ClientError {
+    fn from(e: Error) -> Self {
+        ClientError::Failed(e)
+    }
+}
+
+impl fmt::Display for ClientError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ClientError::Config(e) => write!(f, "configuration refused: {e}"),
+            ClientError::Command(e) => write!(f, "command refused: {e}"),
+            ClientError::Failed(e) => write!(f, "{} ({})", e, e.category()),
+            ClientError::Closed => write!(f, "the client was closed"),
+        }
+    }
+}
+
+impl std::error::Error for ClientError {}

@@ -23,7 +23,7 @@ pub mod timetoken;
 pub use crate::core::{Core, HereNowQuery, Subscribe, WATCHDOG_GRACE};
 pub use channel::{Channel, ChannelGroup, NameUse};
 pub use config::{Config, DuplicatePolicy, Origin, ReliablePublish};
-pub use error::{CommandError, ConfigError, Error};
+pub use error::{ClientError, CommandError, ConfigError, Error};
 pub use event::{
     ChannelOccupancy, Event, HereNow, Message, MessageKind, Occupant, OperationId, OperationResult,
     Outcome, Presence, PresenceAction, RawJson, RawValue,
