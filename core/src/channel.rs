@@ -102,6 +102,11 @@ impl ChannelGroup {
         Ok(ChannelGroup(name.into()))
     }
 
+    /// Wraps a name received from the service without validating it.
+    pub(crate) fn from_wire(name: &str) -> ChannelGroup {
+        ChannelGroup(name.into())
+    }
+
     /// The name as given.
     pub fn as_str(&self) -> &str {
         &self.0
