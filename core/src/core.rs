@@ -10,14 +10,16 @@ use crate::dedupe::{Dedupe, fingerprint};
 use crate::endpoints::{self, Endpoint, QueryValue};
 use crate::error::{CommandError, ConfigError, Error};
 use crate::event::{Event, Message, OperationId, OperationResult, Outcome};
+use crate::presence;
 use crate::publish::{Publish, check_object};
 use crate::reliable::{Reliable, Verdict};
 use crate::request::{Request, RequestId, RequestKind, Response, TransportAction, TransportError};
 use crate::rng::Rng;
 use crate::signing;
 use crate::status::{Category, Operation, Recovery, Status};
-use crate::subscribe::{Input, Invocation, Machine, State, SubscriptionSet};
+use crate::subscribe::{Input, Invocation, Machine, Removed, State, SubscriptionSet};
 use crate::timetoken::{Cursor, Timetoken};
+use crate::transcript::Transcript;
 
 /// How long after a request's own timeout the core stops waiting for the transport's answer.
 pub const WATCHDOG_GRACE: Duration = Duration::from_secs(5);
@@ -140,9 +142,11 @@ struct InFlight {
 
 #[derive(Debug, Default)]
 struct Heartbeats {
-    next_at: Option<Instant>,
-    attempt: u32,
+    machine: presence::Machine,
+    timer: Option<Instant>,
     in_flight: Option<RequestId>,
+    /// The names the next LEAVE invocation leaves.
+    leaving: Removed,
 }
 
 /// The PubNub client as a sans-IO state machine.
@@ -169,6 +173,7 @@ pub struct Core {
     heartbeats: Heartbeats,
     states: BTreeMap<String, String>,
     reliable: Option<Reliable>,
+    transcript: Transcript,
 }
 
 fn validate_uuid(uuid: &str) -> Result<(), CommandError> {
@@ -225,6 +230,7 @@ impl Core {
             retry_at: None,
             heartbeats: Heartbeats::default(),
             states: BTreeMap::new(),
+            transcript: Transcript::default(),
             config,
         })
     }
@@ -266,12 +272,12 @@ impl Core {
 
     /// Records (or stops recording) the subscribe engine's transcript of events and invocations.
     pub fn record_transcript(&mut self, on: bool) {
-        self.machine.record(on);
+        self.transcript.record(on);
     }
 
     /// The transcript recorded since the last call (`ev NAME` and `inv NAME` lines).
     pub fn take_transcript(&mut self) -> Vec<String> {
-        self.machine.take_transcript()
+        self.transcript.take()
     }
 
     fn next_id(&mut self) -> u64 {
@@ -304,7 +310,7 @@ impl Core {
     pub fn poll_timeout(&self) -> Option<Instant> {
         [
             self.retry_at,
-            self.heartbeats.next_at,
+            self.heartbeats.timer,
             self.reliable.as_ref().and_then(Reliable::next_deadline),
             self.in_flight.values().map(|f| f.deadline).min(),
         ]
@@ -515,7 +521,7 @@ impl Core {
         };
         self.feed(input, now);
         if self.set.presence_free() != before {
-            self.heartbeat_now(now);
+            self.feed_presence(presence::Input::Joined, now);
         }
         Ok(())
     }
@@ -533,7 +539,6 @@ impl Core {
         if removed.is_empty() && !self.set.is_empty() {
             return Ok(());
         }
-        self.leave(&removed.channels, &removed.groups, now);
         for name in removed
             .channels
             .iter()
@@ -542,8 +547,8 @@ impl Core {
         {
             self.states.remove(name);
         }
+        self.left(removed, now);
         if self.set.is_empty() {
-            self.stop_heartbeats();
             self.feed(Input::UnsubscribeAll, now);
         } else {
             self.feed(Input::SubscriptionChanged, now);
@@ -554,15 +559,14 @@ impl Core {
     /// Leaves everything, stops the subscription and resets the cursor to `tt=0`.
     pub fn unsubscribe_all(&mut self, now: Instant) {
         let removed = self.set.clear();
-        self.leave(&removed.channels, &removed.groups, now);
         self.states.clear();
-        self.stop_heartbeats();
+        self.left(removed, now);
         self.feed(Input::UnsubscribeAll, now);
     }
 
     /// Stops receiving without leaving; [`Core::reconnect`] resumes from the same cursor.
     pub fn disconnect(&mut self, now: Instant) {
-        self.stop_heartbeats();
+        self.feed_presence(presence::Input::Disconnect, now);
         self.feed(Input::Disconnect, now);
     }
 
@@ -570,9 +574,7 @@ impl Core {
     /// nothing published meanwhile is missed.
     pub fn reconnect(&mut self, timetoken: Option<Timetoken>, now: Instant) {
         self.feed(Input::Reconnect(timetoken), now);
-        if !self.set.is_empty() {
-            self.heartbeat_now(now);
-        }
+        self.feed_presence(presence::Input::Reconnect, now);
     }
 
     /// Leaves everything and cancels every request and queued publish: the end of a session.
@@ -618,10 +620,32 @@ impl Core {
         self.send(e, Purpose::Leave, now);
     }
 
+    /// Names left the subscription: through the heartbeat engine when heartbeats are on (it
+    /// sends the leave), directly otherwise.
+    fn left(&mut self, removed: Removed, now: Instant) {
+        let send_leave = !self.config.suppress_leave_events && !removed.is_empty();
+        if self.config.heartbeat_every().is_some() {
+            let remaining = !self.set.presence_free().is_empty();
+            self.heartbeats.leaving = removed;
+            self.feed_presence(
+                presence::Input::Left {
+                    remaining,
+                    send_leave,
+                },
+                now,
+            );
+        } else if send_leave {
+            self.leave(&removed.channels, &removed.groups, now);
+        }
+    }
+
     fn feed(&mut self, input: Input, now: Instant) {
-        let invocations = self
-            .machine
-            .handle(input, &self.config.retry_policy, &mut self.rng);
+        let invocations = self.machine.handle(
+            input,
+            &self.config.retry_policy,
+            &mut self.rng,
+            &mut self.transcript,
+        );
         for inv in invocations {
             self.invoke(inv, now);
         }
@@ -709,18 +733,34 @@ impl Core {
 
     // ----- presence -----
 
-    fn heartbeat_now(&mut self, now: Instant) {
-        if self.config.heartbeat_every().is_some() && !self.set.presence_free().is_empty() {
-            self.heartbeats.next_at = Some(now);
-            self.heartbeats.attempt = 0;
-            self.handle_timeout(now);
-        }
-    }
-
-    fn stop_heartbeats(&mut self) {
-        self.heartbeats.next_at = None;
-        if let Some(id) = self.heartbeats.in_flight.take() {
-            self.cancel(id);
+    fn feed_presence(&mut self, input: presence::Input, now: Instant) {
+        let Some(interval) = self.config.heartbeat_every() else {
+            return;
+        };
+        let invocations = self.heartbeats.machine.handle(
+            input,
+            &self.config.retry_policy,
+            &mut self.rng,
+            &mut self.transcript,
+        );
+        for inv in invocations {
+            match inv {
+                presence::Invocation::Heartbeat => self.send_heartbeat(now),
+                presence::Invocation::Wait => self.heartbeats.timer = Some(now + interval),
+                presence::Invocation::CancelWait | presence::Invocation::CancelDelayedHeartbeat => {
+                    self.heartbeats.timer = None
+                }
+                presence::Invocation::DelayedHeartbeat => {
+                    match self.heartbeats.machine.retry_delay() {
+                        Some(delay) => self.heartbeats.timer = Some(now + delay),
+                        None => self.feed_presence(presence::Input::GiveUp, now),
+                    }
+                }
+                presence::Invocation::Leave => {
+                    let leaving = std::mem::take(&mut self.heartbeats.leaving);
+                    self.leave(&leaving.channels, &leaving.groups, now);
+                }
+            }
         }
     }
 
@@ -747,33 +787,24 @@ impl Core {
 
     fn heartbeat_done(&mut self, result: Result<(), Error>, now: Instant) {
         self.heartbeats.in_flight = None;
-        let Some(interval) = self.config.heartbeat_every() else {
-            return;
-        };
         match result {
-            Ok(()) => {
-                self.heartbeats.attempt = 0;
-                self.heartbeats.next_at = Some(now + interval);
-            }
+            Ok(()) => self.feed_presence(presence::Input::HeartbeatSuccess, now),
             Err(e) => {
-                self.heartbeats.attempt += 1;
-                let attempt = self.heartbeats.attempt;
-                let delay = if e.is_retriable() {
-                    self.config.retry_policy.delay(attempt, None, &mut self.rng)
-                } else {
-                    None
-                };
-                let recovery = match delay {
-                    Some(d) => Recovery::Retrying {
+                let first = *self.heartbeats.machine.state() == presence::State::Heartbeating;
+                self.feed_presence(presence::Input::HeartbeatFailure(e.clone()), now);
+                let recovery = match self.heartbeats.machine.state() {
+                    presence::State::Reconnecting {
                         attempt,
-                        delay: d.min(interval),
+                        delay: Some(delay),
+                    } => Recovery::Retrying {
+                        attempt: *attempt,
+                        delay: *delay,
                     },
-                    None => Recovery::None,
+                    _ => Recovery::GaveUp,
                 };
-                if attempt == 1 {
+                if first || recovery == Recovery::GaveUp {
                     self.status(e.category(), Operation::Heartbeat, Some(e), recovery);
                 }
-                self.heartbeats.next_at = Some(now + delay.map_or(interval, |d| d.min(interval)));
             }
         }
     }
@@ -999,9 +1030,13 @@ impl Core {
                 _ => {}
             }
         }
-        if self.heartbeats.next_at.is_some_and(|t| t <= now) {
-            self.heartbeats.next_at = None;
-            self.send_heartbeat(now);
+        if self.heartbeats.timer.is_some_and(|t| t <= now) {
+            self.heartbeats.timer = None;
+            match self.heartbeats.machine.state() {
+                presence::State::Cooldown => self.feed_presence(presence::Input::TimesUp, now),
+                presence::State::Reconnecting { .. } => self.send_heartbeat(now),
+                _ => {}
+            }
         }
         self.pump_reliable(now);
     }

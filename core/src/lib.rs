@@ -10,6 +10,7 @@ pub mod encoding;
 pub mod endpoints;
 pub mod error;
 pub mod event;
+pub mod presence;
 pub mod publish;
 pub mod reliable;
 pub mod request;
@@ -19,6 +20,7 @@ pub mod signing;
 pub mod status;
 pub mod subscribe;
 pub mod timetoken;
+pub mod transcript;
 
 pub use crate::core::{Core, HereNowQuery, Subscribe, WATCHDOG_GRACE};
 pub use channel::{Channel, ChannelGroup, NameUse};

@@ -14,6 +14,7 @@ use crate::retry::RetryPolicy;
 use crate::rng::Rng;
 use crate::status::{Category, Recovery};
 use crate::timetoken::{Cursor, Timetoken};
+use crate::transcript::Transcript;
 
 /// Where the subscription is.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -117,7 +118,7 @@ impl Invocation {
     }
 }
 
-/// The subscribe engine: state, cursor, and an optional transcript of what it did.
+/// The subscribe engine: its state and cursor.
 #[derive(Debug)]
 pub struct Machine {
     state: State,
@@ -126,7 +127,6 @@ pub struct Machine {
     catch_up: Option<Timetoken>,
     /// Whether the subscription has been connected since the last unsubscribe-all.
     connected_before: bool,
-    transcript: Option<Vec<String>>,
 }
 
 impl Default for Machine {
@@ -136,7 +136,6 @@ impl Default for Machine {
             cursor: Cursor::START,
             catch_up: None,
             connected_before: false,
-            transcript: None,
         }
     }
 }
@@ -177,19 +176,6 @@ impl Machine {
         self.cursor
     }
 
-    /// Starts (or stops) recording the transcript.
-    pub fn record(&mut self, on: bool) {
-        self.transcript = on.then(Vec::new);
-    }
-
-    /// The transcript so far, emptied.
-    pub fn take_transcript(&mut self) -> Vec<String> {
-        self.transcript
-            .as_mut()
-            .map(std::mem::take)
-            .unwrap_or_default()
-    }
-
     /// Whether a request of the engine's may be in flight or about to be.
     pub fn is_active(&self) -> bool {
         matches!(
@@ -202,10 +188,14 @@ impl Machine {
     }
 
     /// Feeds one input; the invocations to carry out, in order.
-    pub fn handle(&mut self, input: Input, policy: &RetryPolicy, rng: &mut Rng) -> Vec<Invocation> {
-        if let Some(t) = &mut self.transcript {
-            t.push(format!("ev {}", input_name(&self.state, &input)));
-        }
+    pub fn handle(
+        &mut self,
+        input: Input,
+        policy: &RetryPolicy,
+        rng: &mut Rng,
+        transcript: &mut Transcript,
+    ) -> Vec<Invocation> {
+        transcript.event(input_name(&self.state, &input));
         let mut extra = Vec::new();
         let next = self.transition(input, policy, rng, &mut extra);
         let Some(next) = next else {
@@ -215,9 +205,7 @@ impl Machine {
         out.append(&mut extra);
         out.extend(entry_invocations(&next));
         self.state = next;
-        if let Some(t) = &mut self.transcript {
-            t.extend(out.iter().map(|i| format!("inv {}", i.name())));
-        }
+        transcript.invocations(out.iter().map(Invocation::name));
         out
     }
 

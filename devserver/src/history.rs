@@ -1,0 +1,95 @@
+//! Per-channel bounded logs of recent events, so that a subscriber resuming from its last
+//! cursor receives what was published meanwhile.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+use crate::message::Stored;
+
+/// One channel's recent events, oldest first.
+#[derive(Debug, Default)]
+struct ChannelLog {
+    events: VecDeque<Arc<Stored>>,
+    last_order: u64,
+}
+
+/// The recent events of every channel of a key set.
+#[derive(Debug, Default)]
+pub(crate) struct History {
+    channels: HashMap<String, ChannelLog>,
+}
+
+impl History {
+    /// Appends `event`, keeping at most `per_channel` events per channel and `max_channels`
+    /// channels (the channel with the oldest last event is forgotten first).
+    pub(crate) fn push(&mut self, event: Stored, per_channel: usize, max_channels: usize) {
+        if !self.channels.contains_key(&event.channel) && self.channels.len() >= max_channels.max(1)
+        {
+            let oldest = self
+                .channels
+                .iter()
+                .min_by_key(|(_, log)| log.last_order)
+                .map(|(name, _)| name.clone());
+            if let Some(name) = oldest {
+                self.channels.remove(&name);
+            }
+        }
+        let log = self.channels.entry(event.channel.clone()).or_default();
+        log.last_order = event.order;
+        log.events.push_back(Arc::new(event));
+        while log.events.len() > per_channel.max(1) {
+            log.events.pop_front();
+        }
+    }
+
+    /// The events of `channel` whose order is after `cursor`, oldest first.
+    pub(crate) fn after(&self, channel: &str, cursor: u64) -> impl Iterator<Item = &Arc<Stored>> {
+        let events = self.channels.get(channel).map(|log| {
+            let start = log.events.partition_point(|e| e.order <= cursor);
+            log.events.range(start..)
+        });
+        events.into_iter().flatten()
+    }
+
+    /// Every channel name that has events.
+    pub(crate) fn channel_names(&self) -> impl Iterator<Item = &String> {
+        self.channels.keys()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::message::Kind;
+    use serde_json::value::RawValue;
+
+    fn event(channel: &str, order: u64) -> Stored {
+        Stored {
+            order,
+            timetoken: order,
+            channel: channel.into(),
+            kind: Kind::Message,
+            publisher: None,
+            seqn: None,
+            meta: None,
+            data: RawValue::from_string("1".into()).unwrap(),
+            cmt: None,
+        }
+    }
+
+    #[test]
+    fn bounded_and_ordered() {
+        let mut h = History::default();
+        for order in 1..=5 {
+            h.push(event("a", order), 3, 10);
+        }
+        let orders: Vec<u64> = h.after("a", 0).map(|e| e.order).collect();
+        assert_eq!(orders, vec![3, 4, 5]);
+        assert_eq!(h.after("a", 4).count(), 1);
+        assert_eq!(h.after("zzz", 0).count(), 0);
+        h.push(event("b", 6), 3, 2);
+        h.push(event("c", 7), 3, 2);
+        assert_eq!(h.after("a", 0).count(), 0, "a was least recently used");
+        assert_eq!(h.channel_names().count(), 2);
+    }
+}
