@@ -309,9 +309,11 @@ mod tests {
         }
     }
 
+    type Mutation = Box<dyn Fn(&mut Config)>;
+
     #[test]
     fn every_error() {
-        let cases: Vec<(Box<dyn Fn(&mut Config)>, ConfigError)> = vec![
+        let cases: Vec<(Mutation, ConfigError)> = vec![
             (
                 Box::new(|c| c.subscribe_key.clear()),
                 ConfigError::MissingSubscribeKey,
