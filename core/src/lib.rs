@@ -74,6 +74,7 @@ pub mod event;
 pub mod presence;
 pub mod publish;
 pub mod reliable;
+pub mod replay;
 pub mod request;
 pub mod retry;
 pub mod rng;
