@@ -87,14 +87,18 @@ pub(crate) fn parse(path: &str) -> Result<Route, ApiError> {
             channel,
             _,
             rest @ ..,
-        ] if rest.len() <= 1 => {
+        ] => {
+            // a GET message may hold raw `/` (e.g. base64 ciphertext): it is everything after
+            // the callback segment
             let b = Service::Balancer;
             Ok(Route::Publish {
                 signal: *kind == "signal",
                 pub_key: decode(pub_key, b)?,
                 sub_key: decode(sub_key, b)?,
                 channel: decode(channel, b)?,
-                message: rest.first().map(|m| decode(m, b)).transpose()?,
+                message: (!rest.is_empty())
+                    .then(|| decode(&rest.join("/"), b))
+                    .transpose()?,
             })
         }
         ["v2", "subscribe", sub_key, channels, _] => Ok(Route::Subscribe {

@@ -217,3 +217,15 @@ pub fn payloads(body: &Value) -> Vec<Value> {
         .map(|m| m["d"].clone())
         .collect()
 }
+
+/// Splits a raw query string into (key, raw value) pairs.
+pub fn parse_pairs(query: &str) -> Vec<(String, String)> {
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (k.to_owned(), v.to_owned())
+        })
+        .collect()
+}
