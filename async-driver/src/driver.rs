@@ -1,0 +1,270 @@
+//! The driver task: owns the [`Core`], carries out its transport actions and timers, and routes
+//! its events to the waiting operations and the listeners.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use futures_channel::{mpsc, oneshot};
+use futures_core::Stream;
+use pn_core::{
+    ClientError, CommandError, Core, Error, Event, OperationId, Outcome, Request, RequestId,
+    Response, TransportAction, TransportError, TransportErrorKind,
+};
+
+use crate::listener::Listeners;
+use crate::runtime::{BoxFuture, Runtime, TaskCounter};
+
+/// Starts an operation on the core; the result arrives later as an `Event::Result`.
+pub(crate) type StartFn =
+    Box<dyn FnOnce(&mut Core, Instant) -> Result<OperationId, CommandError> + Send>;
+
+/// Runs something on the core right away (it replies through a channel it captured).
+pub(crate) type CallFn = Box<dyn FnOnce(&mut Core, Instant) + Send>;
+
+/// The reply to an operation.
+pub(crate) type Reply = oneshot::Sender<Result<Outcome, ClientError>>;
+
+/// What client handles ask the driver.
+pub(crate) enum Command {
+    /// Start an operation and reply with its outcome.
+    Operation(StartFn, Reply),
+    /// Run a closure on the core.
+    Call(CallFn),
+    /// Leave everything, wait (bounded) for the leaves, and stop; reply when stopped.
+    Close(oneshot::Sender<()>),
+}
+
+type Completion = (RequestId, Result<Response, TransportError>);
+
+struct Closing {
+    deadline: Instant,
+    waiters: Vec<oneshot::Sender<()>>,
+}
+
+/// The driver future; runs until closed or until every client handle is gone.
+pub(crate) struct Driver<R: Runtime> {
+    core: Core,
+    runtime: R,
+    tasks: TaskCounter,
+    commands: mpsc::UnboundedReceiver<Command>,
+    done_tx: mpsc::UnboundedSender<Completion>,
+    done_rx: mpsc::UnboundedReceiver<Completion>,
+    /// Dropping a request's sender cancels its task.
+    in_flight: HashMap<RequestId, oneshot::Sender<()>>,
+    waiting: HashMap<OperationId, Reply>,
+    listeners: Arc<Listeners>,
+    timer: Option<(Instant, BoxFuture<'static, ()>)>,
+    closing: Option<Closing>,
+}
+
+impl<R: Runtime> Driver<R> {
+    pub(crate) fn new(
+        core: Core,
+        runtime: R,
+        tasks: TaskCounter,
+        commands: mpsc::UnboundedReceiver<Command>,
+        listeners: Arc<Listeners>,
+    ) -> Driver<R> {
+        let (done_tx, done_rx) = mpsc::unbounded();
+        Driver {
+            core,
+            runtime,
+            tasks,
+            commands,
+            done_tx,
+            done_rx,
+            in_flight: HashMap::new(),
+            waiting: HashMap::new(),
+            listeners,
+            timer: None,
+            closing: None,
+        }
+    }
+
+    fn command(&mut self, command: Command) {
+        let now = Instant::now();
+        match command {
+            Command::Operation(_, reply) if self.closing.is_some() => {
+                let _ = reply.send(Err(ClientError::Closed));
+            }
+            // Dropping the closure drops its reply channel: the caller sees `Closed`.
+            Command::Call(_) if self.closing.is_some() => {}
+            Command::Operation(start, reply) => match start(&mut self.core, now) {
+                Ok(id) => {
+                    self.waiting.insert(id, reply);
+                }
+                Err(e) => {
+                    let _ = reply.send(Err(ClientError::Command(e)));
+                }
+            },
+            Command::Call(call) => call(&mut self.core, now),
+            Command::Close(waiter) => match &mut self.closing {
+                Some(closing) => closing.waiters.push(waiter),
+                None => {
+                    self.core.close(now);
+                    let deadline = now + self.core.config().request_timeout;
+                    self.closing = Some(Closing {
+                        deadline,
+                        waiters: vec![waiter],
+                    });
+                }
+            },
+        }
+        self.flush();
+    }
+
+    /// Drains the core's transport actions and events.
+    fn flush(&mut self) {
+        loop {
+            let mut any = false;
+            while let Some(action) = self.core.poll_transmit() {
+                any = true;
+                match action {
+                    TransportAction::Send(request) => self.start(request),
+                    TransportAction::Cancel(id) => {
+                        self.in_flight.remove(&id);
+                    }
+                }
+            }
+            while let Some(event) = self.core.poll_event() {
+                any = true;
+                self.deliver(event);
+            }
+            if !any {
+                break;
+            }
+        }
+    }
+
+    fn deliver(&mut self, event: Event) {
+        match event {
+            Event::Result(result) => {
+                if let Some(reply) = self.waiting.remove(&result.id) {
+                    let outcome = result.outcome.map_err(|e| match e {
+                        Error::Cancelled if self.closing.is_some() => ClientError::Closed,
+                        e => ClientError::Failed(e),
+                    });
+                    let _ = reply.send(outcome);
+                }
+            }
+            event => self.listeners.deliver(&event),
+        }
+    }
+
+    /// Spawns the task that sends `request`, bounded by its timeout, and reports back.
+    fn start(&mut self, request: Request) {
+        let (cancel_tx, cancel_rx) = oneshot::channel::<()>();
+        let id = request.id;
+        let deadline = Instant::now() + request.timeout;
+        self.in_flight.insert(id, cancel_tx);
+        let send = self.runtime.send(self.core.origin(), request);
+        let sleep = self.runtime.sleep_until(deadline);
+        let done = self.done_tx.clone();
+        let task = self.tasks.track(async move {
+            if let Some(result) = race(cancel_rx, send, sleep).await {
+                let _ = done.unbounded_send((id, result));
+            }
+        });
+        self.runtime.spawn(task);
+    }
+
+    fn finished_closing(&self, now: Instant) -> bool {
+        self.closing
+            .as_ref()
+            .is_some_and(|c| self.core.in_flight() == 0 || now >= c.deadline)
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        let closing = self.closing.as_ref().map(|c| c.deadline);
+        match (self.core.poll_timeout(), closing) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
+/// Waits for the answer, unless cancelled (`None`) or timed out first.
+async fn race(
+    mut cancel: oneshot::Receiver<()>,
+    mut send: BoxFuture<'static, Result<Response, TransportError>>,
+    mut sleep: BoxFuture<'static, ()>,
+) -> Option<Result<Response, TransportError>> {
+    std::future::poll_fn(move |cx| {
+        if Pin::new(&mut cancel).poll(cx).is_ready() {
+            return Poll::Ready(None);
+        }
+        if let Poll::Ready(result) = send.as_mut().poll(cx) {
+            return Poll::Ready(Some(result));
+        }
+        if sleep.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(Some(Err(TransportError::new(
+                TransportErrorKind::Timeout,
+                "no complete answer within the request timeout",
+            ))));
+        }
+        Poll::Pending
+    })
+    .await
+}
+
+impl<R: Runtime> Future for Driver<R> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        loop {
+            while let Poll::Ready(Some((id, result))) = Pin::new(&mut this.done_rx).poll_next(cx) {
+                if this.in_flight.remove(&id).is_some() {
+                    this.core.handle_response(id, result, Instant::now());
+                    this.flush();
+                }
+            }
+            loop {
+                match Pin::new(&mut this.commands).poll_next(cx) {
+                    Poll::Ready(Some(command)) => this.command(command),
+                    // Every client handle is gone: stop without waiting.
+                    Poll::Ready(None) => return Poll::Ready(()),
+                    Poll::Pending => break,
+                }
+            }
+            if this.finished_closing(Instant::now()) {
+                return Poll::Ready(());
+            }
+            let next = this.next_deadline();
+            if next != this.timer.as_ref().map(|(t, _)| *t) {
+                this.timer = next.map(|t| (t, this.runtime.sleep_until(t)));
+            }
+            let Some((deadline, sleep)) = &mut this.timer else {
+                return Poll::Pending;
+            };
+            if sleep.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            // Trust the timer even if the clock reads a hair earlier than the deadline.
+            let now = Instant::now().max(*deadline);
+            this.timer = None;
+            this.core.handle_timeout(now);
+            this.flush();
+            if this.finished_closing(now) {
+                return Poll::Ready(());
+            }
+        }
+    }
+}
+
+impl<R: Runtime> Drop for Driver<R> {
+    fn drop(&mut self) {
+        // In-flight request tasks end as their cancel senders drop; waiting operations see their
+        // reply channels close (`Closed`); listeners end after their buffered events.
+        self.listeners.close();
+        if let Some(closing) = self.closing.take() {
+            for waiter in closing.waiters {
+                let _ = waiter.send(());
+            }
+        }
+    }
+}

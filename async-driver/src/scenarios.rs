@@ -1,0 +1,1 @@
+//! Shared integration-test scenarios, run by each adapter against the dev server.
