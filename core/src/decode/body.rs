@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde::de::{self, DeserializeOwned, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
-use super::error::{api_error, from_response, in_body_error};
+use super::error::{api_error, from_response, in_body_error, object_reports_failure};
 use crate::error::Error;
 use crate::request::Response;
 
@@ -233,14 +233,11 @@ wire_object! {
 impl ServiceObject<'_> {
     /// Whether the body reports a failure although the HTTP status was 2xx.
     pub fn reports_failure(&self) -> bool {
-        let error_flag = self
-            .error
-            .is_some_and(|e| !matches!(e.get(), "false" | "null"));
-        let bad_status = self
-            .status
-            .and_then(raw_u64)
-            .is_some_and(|s| !(200..300).contains(&s));
-        error_flag || bad_status
+        object_reports_failure(
+            self.error
+                .is_some_and(|e| !matches!(e.get(), "false" | "null")),
+            self.status.and_then(raw_u64),
+        )
     }
 }
 

@@ -67,18 +67,19 @@ fn reports_failure(value: &Value) -> bool {
             items.first().and_then(Value::as_u64) == Some(0)
                 && items.get(1).is_some_and(Value::is_string)
         }
-        Value::Object(map) => {
-            let flag = map
-                .get("error")
-                .is_some_and(|e| !matches!(e, Value::Bool(false) | Value::Null));
-            let status = map
-                .get("status")
-                .and_then(Value::as_u64)
-                .is_some_and(|s| !(200..300).contains(&s));
-            flag || status
-        }
+        Value::Object(map) => object_reports_failure(
+            map.get("error")
+                .is_some_and(|e| !matches!(e, Value::Bool(false) | Value::Null)),
+            map.get("status").and_then(Value::as_u64),
+        ),
         _ => false,
     }
+}
+
+/// The rule for a 2xx object body: failure when its `error` member is set (anything but
+/// `false`/`null`) or its `status` is not 2xx.
+pub(super) fn object_reports_failure(error_set: bool, status: Option<u64>) -> bool {
+    error_set || status.is_some_and(|s| !(200..300).contains(&s))
 }
 
 fn build(response: &Response, status: u16, details: Details, text: &str) -> Error {
