@@ -535,8 +535,9 @@ impl Core {
         now: Instant,
     ) -> Result<(), CommandError> {
         require_names(channels, groups)?;
+        let before = self.set.len();
         let removed = self.set.remove(channels, groups);
-        if removed.is_empty() && !self.set.is_empty() {
+        if self.set.len() == before {
             return Ok(());
         }
         for name in removed

@@ -467,11 +467,9 @@ fn unsubscribe_sends_leave_for_non_presence_names_only() {
     assert_eq!(h.core.in_flight(), 0);
 }
 
-/// BUG (reported): unsubscribing only `b-pnpres` sends `leave` for `b-pnpres` (SubscriptionSet::
-/// remove reports presence names as removed), and a presence-only removal that reports nothing
-/// would not restart the long-poll (Core::unsubscribe returns early when `removed` is empty).
+/// Regression: unsubscribing only `b-pnpres` once sent `leave` for `b-pnpres`, and a removal of
+/// presence names alone did not restart the long-poll.
 #[test]
-#[ignore = "bug: leave sent for a -pnpres name; see the report"]
 fn unsubscribing_a_presence_name_sends_no_leave_but_restarts_the_long_poll() {
     let mut h = Harness::new(config(linear(3)));
     h.core

@@ -71,13 +71,13 @@ impl SubscriptionSet {
     pub fn remove(&mut self, channels: &[Channel], groups: &[ChannelGroup]) -> Removed {
         let mut removed = Removed::default();
         for c in channels {
-            if self.channels.remove(c) {
+            if self.channels.remove(c) && !is_presence(c.as_str()) {
                 removed.channels.push(c.clone());
             }
             self.channels.remove(&c.presence());
         }
         for g in groups {
-            if self.groups.remove(g) {
+            if self.groups.remove(g) && !is_presence(g.as_str()) {
                 removed.groups.push(g.clone());
             }
             self.groups.remove(&g.presence());
