@@ -17,6 +17,18 @@ struct ChannelLog {
 #[derive(Debug, Default)]
 pub(crate) struct History {
     channels: HashMap<String, ChannelLog>,
+    bytes: usize,
+}
+
+/// Approximate memory an event holds.
+fn size_of(event: &Stored) -> usize {
+    const OVERHEAD: usize = 96;
+    OVERHEAD
+        + event.data.get().len()
+        + event.meta.as_ref().map_or(0, |m| m.get().len())
+        + event.channel.len()
+        + event.publisher.as_ref().map_or(0, String::len)
+        + event.cmt.as_ref().map_or(0, String::len)
 }
 
 impl History {
@@ -30,15 +42,51 @@ impl History {
                 .iter()
                 .min_by_key(|(_, log)| log.last_order)
                 .map(|(name, _)| name.clone());
-            if let Some(name) = oldest {
-                self.channels.remove(&name);
+            if let Some(log) = oldest.and_then(|name| self.channels.remove(&name)) {
+                self.bytes -= log.events.iter().map(|e| size_of(e)).sum::<usize>();
             }
         }
+        self.bytes += size_of(&event);
         let log = self.channels.entry(event.channel.clone()).or_default();
         log.last_order = event.order;
         log.events.push_back(Arc::new(event));
         while log.events.len() > per_channel.max(1) {
-            log.events.pop_front();
+            if let Some(dropped) = log.events.pop_front() {
+                self.bytes -= size_of(&dropped);
+            }
+        }
+    }
+
+    /// Approximate memory held by the kept events.
+    pub(crate) fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// The order of the oldest kept event.
+    pub(crate) fn oldest(&self) -> Option<u64> {
+        self.channels
+            .values()
+            .filter_map(|log| log.events.front())
+            .map(|e| e.order)
+            .min()
+    }
+
+    /// Forgets the oldest kept event.
+    pub(crate) fn pop_oldest(&mut self) {
+        let oldest = self
+            .channels
+            .iter()
+            .filter_map(|(name, log)| log.events.front().map(|e| (e.order, name)))
+            .min()
+            .map(|(_, name)| name.clone());
+        let Some(name) = oldest else { return };
+        if let Some(log) = self.channels.get_mut(&name) {
+            if let Some(dropped) = log.events.pop_front() {
+                self.bytes -= size_of(&dropped);
+            }
+            if log.events.is_empty() {
+                self.channels.remove(&name);
+            }
         }
     }
 
@@ -91,5 +139,12 @@ mod tests {
         h.push(event("c", 7), 3, 2);
         assert_eq!(h.after("a", 0).count(), 0, "a was least recently used");
         assert_eq!(h.channel_names().count(), 2);
+        let before = h.bytes();
+        assert_eq!(h.oldest(), Some(6));
+        h.pop_oldest();
+        assert_eq!(h.oldest(), Some(7));
+        assert!(h.bytes() < before);
+        h.pop_oldest();
+        assert_eq!((h.oldest(), h.bytes()), (None, 0));
     }
 }

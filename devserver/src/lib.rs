@@ -16,6 +16,13 @@
 //!   per channel, `Options::history_per_channel` deep), at most `Options::queue_cap` of them
 //!   (oldest dropped); its next `t` makes the following request get only newer ones.
 //! * Filter expressions apply to messages and signals, never to presence events.
+//! * Presence events carry `d` = `{action, uuid, timestamp, precise_timestamp, [data], occupancy}`
+//!   and `u` = the `pn_*` metadata the service adds; interval events omit empty lists.
+//! * Request targets of 64 KiB and more are refused by hyper itself (414 with an empty body,
+//!   431 beyond ~400 KiB); below that, `Options::max_url_length` applies with the service's body.
+//! * Not implemented: gzip-compressed publish bodies, history/storage, App Context, message
+//!   actions, files, push, PAM v3 tokens (grants are configured, not issued), `timestamp` freshness
+//!   checks on signed requests.
 
 mod access;
 mod body;

@@ -26,6 +26,8 @@ pub struct Options {
     pub history_per_channel: usize,
     /// Channels with kept messages per key set; the least recently used is forgotten beyond it.
     pub max_channels: usize,
+    /// Approximate memory all kept events may take; the oldest are forgotten beyond it.
+    pub max_history_bytes: usize,
     /// Channel groups per key set.
     pub max_groups: usize,
     /// Channels per channel group.
@@ -66,6 +68,7 @@ impl Default for Options {
             max_channels_per_request: 1000,
             history_per_channel: 1000,
             max_channels: 100_000,
+            max_history_bytes: 128 << 20,
             max_groups: 10_000,
             max_channels_per_group: 2000,
             max_presence_entries: 100_000,

@@ -113,7 +113,29 @@ impl Inner {
         keyset
             .history
             .push(stored, options.history_per_channel, options.max_channels);
+        self.trim_history(options.max_history_bytes);
         Some(timetoken)
+    }
+
+    /// Forgets the oldest events of all key sets until they take at most `budget` bytes.
+    fn trim_history(&mut self, budget: usize) {
+        while self
+            .keysets
+            .values()
+            .map(|k| k.history.bytes())
+            .sum::<usize>()
+            > budget
+        {
+            let oldest = self
+                .keysets
+                .values_mut()
+                .filter_map(|k| k.history.oldest().map(|o| (o, k)))
+                .min_by_key(|(o, _)| *o);
+            match oldest {
+                Some((_, keyset)) => keyset.history.pop_oldest(),
+                None => return,
+            }
+        }
     }
 
     /// Publishes presence `events` on their `-pnpres` channels.

@@ -19,6 +19,9 @@ use crate::request::Req;
 use crate::state::{Keyset, Shared};
 use crate::timetoken::parse_cursor;
 
+/// Stand-in for a hold time too long to represent.
+const FAR_FUTURE: std::time::Duration = std::time::Duration::from_secs(365 * 86_400);
+
 /// What one subscribe request listens to.
 #[derive(Debug)]
 struct Subscription {
@@ -196,7 +199,10 @@ pub(crate) async fn handle(
         .cloned()
         .collect();
     let _parked = shared.parked.enter(names);
-    let deadline = Instant::now() + options.hold_time;
+    let now = Instant::now();
+    let deadline = now
+        .checked_add(options.hold_time)
+        .unwrap_or(now + FAR_FUTURE);
     loop {
         wake.borrow_and_update();
         let expired = *closing.borrow() || Instant::now() >= deadline;

@@ -246,3 +246,30 @@ fn garbage_cursor_and_empty_subscription_are_400() {
         400
     );
 }
+
+#[test]
+fn history_memory_budget_forgets_the_oldest_messages_first() {
+    let server = start(Options {
+        max_history_bytes: 4000,
+        ..Options::default()
+    });
+    let tt = handshake(&server, "a,b", "");
+    let big = format!("\"{}\"", "x".repeat(900));
+    publish(&server, "a", &big, "");
+    for _ in 0..3 {
+        publish(&server, "b", &big, "");
+    }
+    publish(&server, "b", "\"last\"", "");
+    let body = subscribe(&server, "a,b", &format!("tt={tt}"));
+    let channels: Vec<&str> = body["m"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["c"].as_str().unwrap())
+        .collect();
+    assert!(
+        !channels.contains(&"a"),
+        "the oldest message was forgotten: {channels:?}"
+    );
+    assert_eq!(payloads(&body).last().unwrap(), &json!("last"));
+}
