@@ -198,10 +198,16 @@ mod tests {
     fn silent_server_times_out_and_shutdown_aborts() {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let addr = listener.local_addr().expect("addr");
+        let (accepted_tx, accepted) = std::sync::mpsc::channel();
         let _keep = thread::spawn(move || {
-            let conns: Vec<_> = listener.incoming().take(2).collect();
-            thread::sleep(Duration::from_secs(3));
-            drop(conns);
+            let mut conns = Vec::new();
+            for c in listener.incoming().take(2) {
+                conns.push(c);
+                let _ = accepted_tx.send(());
+            }
+            // Hold the connections open, silent, until the test is over.
+            let _ = accepted_tx.send(());
+            thread::sleep(Duration::from_secs(5));
         });
         let s = settings(addr, 1024);
         let started = std::time::Instant::now();
@@ -214,7 +220,13 @@ mod tests {
         let agent = s.agent();
         let (s2, a2) = (s.clone(), agent.clone());
         let h = thread::spawn(move || s2.execute(&a2, &get("/time/0", Duration::from_secs(30))));
-        thread::sleep(Duration::from_millis(100));
+        // The second connection is accepted: the request is sent and waits for an answer.
+        accepted
+            .recv_timeout(Duration::from_secs(5))
+            .expect("first");
+        accepted
+            .recv_timeout(Duration::from_secs(5))
+            .expect("second");
         let started = std::time::Instant::now();
         agent.shutdown();
         let r = h.join().expect("thread");

@@ -79,3 +79,25 @@ fn unsubscribe_all_resets_the_cursor() {
     reader.close();
     writer.close();
 }
+
+#[test]
+fn a_subscription_change_aborts_the_parked_long_poll() {
+    // With the service's 280 s hold, the new long-poll could only start this soon if the old
+    // one was aborted.
+    let server = server(Options::default());
+    let reader = client(&server, "reader");
+    let writer = client(&server, "writer");
+    let events = reader.listen();
+    reader.subscribe_to(&["first"]).expect("subscribe");
+    status(&events, Category::Connected);
+    assert!(server.wait_for_subscribers("first", 1, WAIT));
+    reader.subscribe_to(&["second"]).expect("subscribe more");
+    status(&events, Category::SubscriptionChanged);
+    assert!(server.wait_for_subscribers("second", 1, WAIT));
+    writer.publish("second", "new").send().expect("publish");
+    writer.publish("first", "old").send().expect("publish");
+    let got = messages(&events, 2);
+    assert_eq!(payloads(&got), ["\"new\"", "\"old\""]);
+    reader.close();
+    writer.close();
+}
