@@ -85,6 +85,11 @@ impl Subscription {
             let Some((prefix, presence)) = wildcard(name) else {
                 continue;
             };
+            if !presence {
+                // the service delivers the presence of the wildcard channel itself (subscribers
+                // of `a.*` are present on `a.*`) to its subscribers, with `b` = the pattern
+                take(&format!("{name}-pnpres"), Some(name), &mut out);
+            }
             for channel in keyset.history.channel_names() {
                 if channel.ends_with("-pnpres") == presence && channel.starts_with(prefix) {
                     take(channel, Some(name), &mut out);

@@ -11,6 +11,11 @@
 //! one shape are compared element-wise against it (so an empty list on either side passes);
 //! lists of mixed shapes (publish's `[1,"Sent","tt"]`) are compared position by position.
 //!
+//! A second test reproduces every recorded subscribe envelope of a kind the server serves
+//! (messages, signals, presence join/leave/state-change; direct, via group or wildcard) by
+//! making the same publish or presence change, and compares the envelope the server delivers
+//! with the recorded one (same keys and types; see `envelope_optional` for the tolerated keys).
+//!
 //! Skipped, and why:
 //! * records whose recorded status is not 2xx: they were produced by keys, grants or edited
 //!   fixtures (403s, `Invalid Key`, 503 retry fixtures) that a key-agnostic server without those
@@ -336,4 +341,252 @@ fn shape_comparison_catches_differences() {
         )
         .is_err()
     );
+}
+
+/// Keys an envelope may have or lack: `o` (replication origin), `u` on presence events (older
+/// recordings lack the `pn_*` metadata), `b` when the recording has it equal to `c`, `precise_timestamp` and `data` in presence payloads
+/// (newer fields, and state only when set).
+fn envelope_optional(path: &str) -> &'static [&'static str] {
+    match path {
+        "" => &["o", "u"],
+        "d" => &["precise_timestamp", "data"],
+        _ => &[],
+    }
+}
+
+/// Compares an envelope's shape; like `same_shape` with `envelope_optional` keys and `d`
+/// compared only by type for messages (the payload is the publisher's JSON, sent verbatim).
+fn same_envelope(recorded: &Value, ours: &Value, path: &str) -> Result<(), String> {
+    match (recorded, ours) {
+        (Value::Object(r), Value::Object(o)) => {
+            let mut optional = envelope_optional(path).to_vec();
+            // older recordings set `b` equal to `c` for direct subscriptions; newer omit it
+            if path.is_empty() && r.get("b").is_some() && r.get("b") == r.get("c") {
+                optional.push("b");
+            }
+            let keys = |m: &serde_json::Map<String, Value>| -> Vec<String> {
+                let mut k: Vec<String> = m
+                    .keys()
+                    .filter(|k| !optional.contains(&k.as_str()))
+                    .cloned()
+                    .collect();
+                k.sort();
+                k
+            };
+            if keys(r) != keys(o) {
+                return Err(format!(
+                    "{path}: recorded keys {:?} but got {:?}",
+                    keys(r),
+                    keys(o)
+                ));
+            }
+            for (k, rv) in r {
+                let Some(ov) = o.get(k) else { continue };
+                let child = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                let presence = r
+                    .get("c")
+                    .and_then(Value::as_str)
+                    .is_some_and(|c| c.ends_with("-pnpres"));
+                if child == "d" && !presence || child == "u" {
+                    if kind(rv) != kind(ov) {
+                        return Err(format!(
+                            "{child}: recorded {} but got {}",
+                            kind(rv),
+                            kind(ov)
+                        ));
+                    }
+                    continue;
+                }
+                same_envelope(rv, ov, &child)?;
+            }
+            Ok(())
+        }
+        _ => same_shape("envelope", recorded, ours, path),
+    }
+}
+
+/// Reproduces one recorded envelope on `server` and returns the server's envelope for it.
+fn reproduce(server: &DevServer, envelope: &Value) -> Option<Value> {
+    use common::{enc, get};
+    let text = |k: &str| envelope.get(k).and_then(Value::as_str).map(str::to_owned);
+    let channel = text("c")?;
+    let matched = text("b").filter(|b| *b != channel);
+    let presence = channel.strip_suffix("-pnpres").map(str::to_owned);
+    let (subscribe_channels, group_query) = match (&matched, &presence) {
+        (Some(b), _) if b.ends_with(".*") || b.ends_with(".*-pnpres") => (enc(b), String::new()),
+        (Some(group), _) => {
+            let member = presence.clone().unwrap_or_else(|| channel.clone());
+            let base = group.strip_suffix("-pnpres").unwrap_or(group);
+            get(
+                server,
+                &format!(
+                    "/v1/channel-registration/sub-key/demo/channel-group/{}?add={}",
+                    enc(base),
+                    enc(&member)
+                ),
+            );
+            (",".to_owned(), format!("&channel-group={}", enc(group)))
+        }
+        (None, _) => (enc(&channel), String::new()),
+    };
+    let handshake = |query: &str| {
+        get(
+            server,
+            &format!("/v2/subscribe/demo/{subscribe_channels}/0?tt=0{group_query}{query}"),
+        )
+        .json()["t"]["t"]
+            .as_str()
+            .map(str::to_owned)
+    };
+    let tt = handshake("&uuid=conformance-watcher")?;
+    match &presence {
+        None => {
+            let data = serde_json::to_string(envelope.get("d")?).ok()?;
+            let route = if envelope.get("e") == Some(&Value::from(1)) {
+                "signal"
+            } else {
+                "publish"
+            };
+            let mut query = String::new();
+            if let Some(i) = text("i") {
+                query.push_str(&format!("&uuid={}", enc(&i)));
+            }
+            if let Some(s) = envelope.get("s").and_then(Value::as_u64) {
+                query.push_str(&format!("&seqn={s}"));
+            }
+            if let Some(u) = envelope.get("u") {
+                query.push_str(&format!("&meta={}", enc(&u.to_string())));
+            }
+            if let Some(cmt) = text("cmt") {
+                query.push_str(&format!("&custom_message_type={}", enc(&cmt)));
+            }
+            let reply = get(
+                server,
+                &format!(
+                    "/{route}/demo/demo/0/{}/0/{}?{query}",
+                    enc(&channel),
+                    enc(&data)
+                ),
+            );
+            if reply.status != 200 {
+                return None;
+            }
+        }
+        Some(base) => {
+            let d = envelope.get("d")?;
+            let uuid = enc(d.get("uuid")?.as_str()?);
+            let action = d.get("action")?.as_str()?;
+            let join = format!("/v2/subscribe/demo/{}/0?tt=0&uuid={uuid}", enc(base));
+            match action {
+                "join" => drop(get(server, &join)),
+                "leave" => {
+                    get(server, &join);
+                    get(
+                        server,
+                        &format!(
+                            "/v2/presence/sub-key/demo/channel/{}/leave?uuid={uuid}",
+                            enc(base)
+                        ),
+                    );
+                }
+                "state-change" => {
+                    get(server, &join);
+                    let state = enc(&d.get("data")?.to_string());
+                    get(
+                        server,
+                        &format!(
+                            "/v2/presence/sub-key/demo/channel/{}/uuid/{uuid}/data?state={state}",
+                            enc(base)
+                        ),
+                    );
+                }
+                _ => return None,
+            }
+        }
+    }
+    let body = get(
+        server,
+        &format!("/v2/subscribe/demo/{subscribe_channels}/0?tt={tt}{group_query}"),
+    )
+    .json();
+    let wanted = presence
+        .as_ref()
+        .and(envelope.get("d").and_then(|d| d.get("action")));
+    body["m"]
+        .as_array()?
+        .iter()
+        .rev()
+        .find(|m| wanted.is_none_or(|a| m["d"].get("action") == Some(a)))
+        .cloned()
+}
+
+#[test]
+fn recorded_envelopes_are_reproduced_with_the_same_shape() {
+    let dir = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/conformance"
+    ));
+    let mut compared: BTreeMap<String, usize> = BTreeMap::new();
+    let mut failures = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "jsonl") {
+            continue;
+        }
+        for line in std::fs::read_to_string(&path)
+            .unwrap()
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+        {
+            let record: Value = serde_json::from_str(line).unwrap();
+            if record["endpoint"] != "subscribe" || record["status"] != 200 {
+                continue;
+            }
+            let Ok(body) =
+                serde_json::from_str::<Value>(record["response_body"].as_str().unwrap_or(""))
+            else {
+                continue;
+            };
+            for envelope in body["m"].as_array().into_iter().flatten() {
+                // objects (2), message actions (3) and files (4) are not served by the dev server;
+                // timeouts need a wait of their own and are covered by tests/presence.rs
+                let action = envelope["d"].get("action").and_then(Value::as_str);
+                if envelope.get("e").is_some_and(|e| e != 1) || action == Some("timeout") {
+                    continue;
+                }
+                let options = Options {
+                    hold_time: std::time::Duration::from_millis(500),
+                    ..Options::default()
+                };
+                let server = DevServer::start("127.0.0.1:0".parse().unwrap(), options).unwrap();
+                let source = record["source"].as_str().unwrap_or("?");
+                let label = match (action, envelope.get("e")) {
+                    (Some(a), _) => format!("presence {a}"),
+                    (None, Some(_)) => "signal".to_owned(),
+                    (None, None) => "message".to_owned(),
+                };
+                match reproduce(&server, envelope) {
+                    None => failures.push(format!("{source}: could not reproduce {envelope}")),
+                    Some(ours) => match same_envelope(envelope, &ours, "") {
+                        Ok(()) => *compared.entry(label).or_default() += 1,
+                        Err(e) => failures.push(format!(
+                            "{source}: {e}\n  recorded {envelope}\n  got      {ours}"
+                        )),
+                    },
+                }
+            }
+        }
+    }
+    println!("envelopes compared: {compared:?}");
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(compared.values().sum::<usize>() >= 100, "{compared:?}");
 }

@@ -273,3 +273,17 @@ fn history_memory_budget_forgets_the_oldest_messages_first() {
     );
     assert_eq!(payloads(&body).last().unwrap(), &json!("last"));
 }
+
+#[test]
+fn wildcard_subscribers_get_the_presence_of_the_wildcard_channel() {
+    // recorded: subscribing to `nul-channel.*` delivers a join on `nul-channel.*-pnpres`, b = pattern
+    let server = start(Options::default());
+    let tt = handshake(&server, "w.*", "uuid=watcher");
+    handshake(&server, "w.*", "uuid=other");
+    let body = subscribe(&server, "w.*", &format!("tt={tt}"));
+    let joins: Vec<&serde_json::Value> = body["m"].as_array().unwrap().iter().collect();
+    assert_eq!(joins.len(), 2, "{body}");
+    assert_eq!(joins[1]["c"], "w.*-pnpres");
+    assert_eq!(joins[1]["b"], "w.*");
+    assert_eq!(joins[1]["d"]["uuid"], "other");
+}
