@@ -34,7 +34,8 @@ fn survives(fault: Fault, tweak: impl FnOnce(ClientBuilder) -> ClientBuilder) {
     let mut lost = None;
     until(&events, |e| {
         match e {
-            Event::Message(m) => seen.push(m.payload.get().to_owned()),
+            Event::Message(m) if is_published(e) => seen.push(m.payload.get().to_owned()),
+            Event::Message(_) => {}
             Event::Status(s) if s.category == Category::UnexpectedDisconnect => {
                 lost = Some(s.clone())
             }
@@ -58,7 +59,8 @@ fn survives(fault: Fault, tweak: impl FnOnce(ClientBuilder) -> ClientBuilder) {
     let mut reconnected = false;
     until(&events, |e| {
         match e {
-            Event::Message(m) => seen.push(m.payload.get().to_owned()),
+            Event::Message(m) if is_published(e) => seen.push(m.payload.get().to_owned()),
+            Event::Message(_) => {}
             Event::Status(s) if s.category == Category::Reconnected => reconnected = true,
             Event::Status(s) => panic!("unexpected status {s:?}"),
             Event::Result(_) => {}

@@ -5,7 +5,6 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use pn_blocking::Event;
 use pn_blocking::pn_core::Category;
 use pn_devserver::{Endpoint, Options};
 
@@ -34,7 +33,7 @@ fn reconnect_delivers_what_was_published_while_disconnected_exactly_once() {
     assert_eq!(payloads(&messages(&events, 3)), ["1", "2", "3"]);
     let more = drain_for(&events, Duration::from_millis(300));
     assert!(
-        !more.iter().any(|e| matches!(e, Event::Message(_))),
+        !more.iter().any(is_published),
         "duplicates: {}",
         describe(&more)
     );

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use pn_blocking::pn_core::{Category, Message, RetryPolicy, Status};
+use pn_blocking::pn_core::{Category, Message, MessageKind, RetryPolicy, Status};
 use pn_blocking::{Client, ClientBuilder, Event, Listener};
 use pn_devserver::{DevServer, Options};
 
@@ -66,16 +66,22 @@ pub fn status(listener: &Listener, category: Category) -> Status {
     }
 }
 
-/// The next `n` messages (statuses are skipped).
+/// Whether `e` is a published message or signal (not presence or another kind).
+pub fn is_published(e: &Event) -> bool {
+    matches!(e, Event::Message(m) if matches!(m.kind, MessageKind::Message | MessageKind::Signal))
+}
+
+/// The next `n` published messages or signals (statuses and presence events are skipped).
 pub fn messages(listener: &Listener, n: usize) -> Vec<Message> {
     let mut count = 0;
     until(listener, |e| {
-        if matches!(e, Event::Message(_)) {
+        if is_published(e) {
             count += 1;
         }
         count == n
     })
     .into_iter()
+    .filter(is_published)
     .filter_map(|e| match e {
         Event::Message(m) => Some(m),
         _ => None,
