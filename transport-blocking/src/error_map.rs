@@ -26,6 +26,11 @@ pub(crate) fn kind_of(e: &ureq::Error) -> TransportErrorKind {
 
 fn io_kind(e: &io::Error) -> TransportErrorKind {
     use io::ErrorKind as K;
+    // rustls reports handshake failures (bad certificate, a peer not speaking TLS) as I/O
+    // errors wrapping its own error.
+    if e.get_ref().is_some_and(|inner| inner.is::<rustls::Error>()) {
+        return TransportErrorKind::Tls;
+    }
     match e.kind() {
         K::ConnectionRefused
         | K::AddrNotAvailable
@@ -65,6 +70,13 @@ mod tests {
                 TransportErrorKind::Timeout,
             ),
             (ureq::Error::Tls("bad"), TransportErrorKind::Tls),
+            (
+                ureq::Error::Io(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    rustls::Error::DecryptError,
+                )),
+                TransportErrorKind::Tls,
+            ),
             (
                 ureq::Error::BodyExceedsLimit(3),
                 TransportErrorKind::BodyTooLarge,

@@ -182,6 +182,25 @@ mod tests {
     }
 
     #[test]
+    fn https_to_a_plain_http_server_is_a_tls_failure() {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let _h = thread::spawn(move || {
+            // Answers in plain HTTP at once, whatever the client sends.
+            if let Ok((mut s, _)) = listener.accept() {
+                let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+                let _ = s.read(&mut [0u8; 1024]);
+            }
+        });
+        let mut s = settings(addr, 1024);
+        s.base_url = format!("https://{addr}");
+        let e = s
+            .execute(&s.agent(), &get("/time/0", Duration::from_secs(5)))
+            .expect_err("not TLS");
+        assert_eq!(e.kind, TransportErrorKind::Tls, "{}", e.message);
+    }
+
+    #[test]
     fn refused_connection_is_connect() {
         let addr = {
             let l = TcpListener::bind("127.0.0.1:0").expect("bind");
