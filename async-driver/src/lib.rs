@@ -14,6 +14,7 @@
 mod builder;
 mod client;
 mod driver;
+mod io_error;
 mod listener;
 mod ops;
 mod runtime;
@@ -22,6 +23,7 @@ pub mod scenarios;
 
 pub use builder::ClientBuilder;
 pub use client::Client;
+pub use io_error::io_error_kind;
 pub use listener::{DEFAULT_LISTENER_CAPACITY, Listener};
 pub use ops::{HereNowBuilder, PublishBuilder};
 pub use runtime::{BoxFuture, Runtime, TaskCounter, TaskGuard};

@@ -3,6 +3,7 @@
 use std::error::Error as StdError;
 use std::io;
 
+use pn_async_driver::io_error_kind;
 use pn_core::{TransportError, TransportErrorKind};
 
 /// Every error in `err`'s chain, looking inside `io::Error`s' wrapped errors too.
@@ -26,21 +27,11 @@ fn kind_of(err: &(dyn StdError + 'static), connecting: bool) -> TransportErrorKi
         return TransportErrorKind::Tls;
     }
     for e in &causes {
-        if let Some(io) = e.downcast_ref::<io::Error>() {
-            match io.kind() {
-                io::ErrorKind::TimedOut => return TransportErrorKind::Timeout,
-                io::ErrorKind::ConnectionRefused => return TransportErrorKind::Connect,
-                io::ErrorKind::ConnectionReset
-                | io::ErrorKind::ConnectionAborted
-                | io::ErrorKind::BrokenPipe
-                | io::ErrorKind::UnexpectedEof
-                | io::ErrorKind::NotConnected
-                    if !connecting =>
-                {
-                    return TransportErrorKind::ConnectionLost;
-                }
-                _ => {}
-            }
+        if let Some(kind) = e
+            .downcast_ref::<io::Error>()
+            .and_then(|io| io_error_kind(io, connecting))
+        {
+            return kind;
         }
         if let Some(h) = e.downcast_ref::<hyper::Error>() {
             if h.is_timeout() {

@@ -60,8 +60,9 @@ where
 
 /// The tokio + hyper implementation of [`Runtime`].
 ///
-/// Regular requests share a pool of kept-alive connections; each long-poll opens a connection
-/// of its own that is closed when it ends (or is cancelled, by dropping its future).
+/// Regular requests share a pool of kept-alive connections; long-polls use a separate pool of
+/// one connection, so a long-poll never waits behind (or holds up) another request. Cancelling a
+/// request (dropping its future) closes its connection.
 #[derive(Clone)]
 pub struct HyperRuntime {
     regular: HttpsClient,
@@ -107,8 +108,10 @@ impl Runtime for HyperRuntime {
         let regular = HttpClient::builder(executor.clone())
             .pool_max_idle_per_host(options.max_idle_connections)
             .build(connector());
+        // A pool of its own, one connection deep: the next long-poll reuses the connection of
+        // the last one, never one shared with regular requests.
         let long_poll = HttpClient::builder(executor)
-            .pool_max_idle_per_host(0)
+            .pool_max_idle_per_host(1)
             .build(connector());
         HyperRuntime {
             regular,
