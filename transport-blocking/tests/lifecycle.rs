@@ -181,3 +181,31 @@ fn dropping_the_last_handle_does_not_wait_for_a_parked_long_poll() {
     );
     assert!(events.count() <= 1, "the listener ends");
 }
+
+#[test]
+fn heartbeats_follow_the_cores_timer() {
+    let server = server(Options::default());
+    let c = builder(&server, "beating")
+        .presence_timeout(20)
+        .heartbeat_interval(1)
+        .build()
+        .expect("client");
+    let events = c.listen();
+    c.subscribe_to(&["hb"]).expect("subscribe");
+    status(&events, Category::Connected);
+    let before = server.faults().request_count(Endpoint::Presence);
+    // Nothing but the core's deadline wakes the driver for these.
+    assert!(server.faults().wait_for_requests(
+        Endpoint::Presence,
+        before + 2,
+        Duration::from_secs(5)
+    ));
+    let beats = server
+        .faults()
+        .requests()
+        .into_iter()
+        .filter(|r| r.path_and_query.contains("/heartbeat"))
+        .count();
+    assert!(beats >= 2, "{beats} heartbeats");
+    c.close();
+}
