@@ -41,9 +41,12 @@ pub enum TransportKind {
 }
 
 impl TransportKind {
-    /// Every transport this build can run, in the order `pn demo` runs them
-    /// (async-std joins once `pn-async-std` has a client).
-    pub const ALL: [TransportKind; 2] = [TransportKind::Hyper, TransportKind::Blocking];
+    /// Every transport, in the order `pn demo` runs them.
+    pub const ALL: [TransportKind; 3] = [
+        TransportKind::Hyper,
+        TransportKind::AsyncStd,
+        TransportKind::Blocking,
+    ];
 
     /// The name as given on the command line.
     pub fn name(self) -> &'static str {

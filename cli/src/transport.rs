@@ -10,7 +10,7 @@ use pn_core::{
 };
 
 use crate::args::{Global, TransportKind};
-use crate::error::{Failure, Result};
+use crate::error::Result;
 
 /// The client configuration the global options describe.
 pub fn config(g: &Global) -> Result<Config> {
@@ -103,6 +103,7 @@ macro_rules! each {
     ($self:expr, $c:ident => async $async:expr, blocking $blocking:expr) => {
         match &$self.inner {
             Inner::Hyper { rt, client: $c, .. } => rt.block_on(async { $async }),
+            Inner::AsyncStd { client: $c, .. } => futures_lite::future::block_on(async { $async }),
             Inner::Blocking { client: $c, .. } => $blocking,
         }
     };
@@ -113,6 +114,10 @@ enum Inner {
         rt: tokio::runtime::Runtime,
         client: pn_hyper::Client,
         events: pn_hyper::Listener,
+    },
+    AsyncStd {
+        client: pn_async_std::Client,
+        events: pn_async_std::Listener,
     },
     Blocking {
         client: pn_blocking::Client,
@@ -140,9 +145,9 @@ impl Client {
                 Inner::Hyper { rt, client, events }
             }
             TransportKind::AsyncStd => {
-                return Err(Failure::failed(
-                    "the async-std transport is not available yet: pn-async-std has no client",
-                ));
+                let client = pn_async_std::Client::new(config)?;
+                let events = client.listen();
+                Inner::AsyncStd { client, events }
             }
             TransportKind::Blocking => {
                 let client = pn_blocking::Client::new(config)?;
@@ -226,6 +231,23 @@ impl Client {
                     None => events.next().await,
                 }
             }),
+            Inner::AsyncStd { events, .. } => {
+                use futures_lite::FutureExt;
+                futures_lite::future::block_on(async {
+                    match deadline {
+                        Some(d) => {
+                            events
+                                .next()
+                                .or(async {
+                                    async_io::Timer::at(d).await;
+                                    None
+                                })
+                                .await
+                        }
+                        None => events.next().await,
+                    }
+                })
+            }
             Inner::Blocking { events, .. } => match deadline {
                 Some(d) => events
                     .recv_timeout(d.saturating_duration_since(Instant::now()))

@@ -9,8 +9,7 @@ use std::time::Duration;
 
 use pn_devserver::{DevServer, Options};
 
-/// The transports that have a client (async-std joins once `pn-async-std` has one).
-const TRANSPORTS: [&str; 2] = ["hyper", "blocking"];
+const TRANSPORTS: [&str; 3] = ["hyper", "async-std", "blocking"];
 const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/conformance");
 
 /// `pn` with a clean environment (no PN_* variables, no colour).
@@ -199,10 +198,8 @@ fn publish_subscribe_round_trip_hyper() {
 }
 
 #[test]
-fn async_std_transport_fails_cleanly_until_it_exists() {
-    let o = run(pn().args(["--transport", "async-std", "time"]));
-    let err = assert_one_error_line(&o);
-    assert!(err.contains("async-std"), "{err}");
+fn publish_subscribe_round_trip_async_std() {
+    round_trip("async-std");
 }
 
 #[test]
