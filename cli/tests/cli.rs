@@ -513,3 +513,78 @@ fn demo_runs_every_transport() {
         );
     }
 }
+
+#[test]
+fn serve_answers_until_interrupted() {
+    let mut child = pn()
+        .args(["serve", "--addr", "127.0.0.1:0", "--hold-time", "1"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn pn serve");
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    err.read_line(&mut first).unwrap();
+    let origin = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no address in {first:?}"))
+        .to_owned();
+    let o = run(pn().args(["--origin", &origin, "time"]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run(pn().args(["--origin", &origin, "publish", "-c", "c", "-m", "1"]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "graceful shutdown exits 0: {status:?}");
+}
+
+#[test]
+fn secret_key_signs_requests() {
+    let options = Options {
+        secret_key: Some("sec-key".into()),
+        ..Options::default()
+    };
+    let server = DevServer::start("127.0.0.1:0".parse().unwrap(), options).unwrap();
+    let origin = server.origin();
+    let signed = run(pn()
+        .args(["--origin", &origin, "--secret-key", "sec-key"])
+        .args(["publish", "-c", "c", "-m", r#"{"x":"y z"}"#]));
+    assert!(signed.status.success(), "{}", stderr(&signed));
+    let unsigned = run(pn().args(["--origin", &origin, "publish", "-c", "c", "-m", "1"]));
+    let err = assert_one_error_line(&unsigned);
+    assert!(err.contains("AccessDenied"), "{err}");
+}
+
+#[test]
+fn json_subscription_prints_presence_events() {
+    let server = server();
+    let origin = server.origin();
+    let sub = Subscriber::start(
+        &origin,
+        "hyper",
+        &[
+            "-c",
+            "lobby",
+            "--presence",
+            "--json",
+            "--user-id",
+            "watcher",
+        ],
+    );
+    sub.until("Connected");
+    let other = Subscriber::start(
+        &origin,
+        "blocking",
+        &["-c", "lobby", "--user-id", "visitor"],
+    );
+    let lines = sub.until("visitor");
+    let join = json(lines.last().unwrap());
+    assert_eq!(join["type"], "presence", "{join}");
+    assert_eq!(join["channel"], "lobby");
+    assert_eq!(join["presence"]["action"], "join");
+    drop(other);
+}
