@@ -34,6 +34,11 @@ fn main() -> ExitCode {
                 let _ = e.print();
                 return ExitCode::SUCCESS;
             }
+            if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                // `pn` or `pn state` alone: the help, on stderr, as a usage error.
+                let _ = e.print();
+                return ExitCode::from(error::EXIT_USAGE);
+            }
             let failure = Failure::usage(format!("{} (see --help)", clap_one_line(&e)));
             eprintln!("pn: error: {failure}");
             return ExitCode::from(failure.code);
