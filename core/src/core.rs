@@ -70,8 +70,8 @@ impl Subscribe {
     }
 }
 
-/// What here_now asks for.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// What here_now asks for; by default user ids are included, states are not.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HereNowQuery {
     /// Channels; none and no groups means every channel of the keyset.
     pub channels: Vec<Channel>,
@@ -81,6 +81,17 @@ pub struct HereNowQuery {
     pub include_uuids: bool,
     /// Include each user's state (`state=1`).
     pub include_state: bool,
+}
+
+impl Default for HereNowQuery {
+    fn default() -> Self {
+        HereNowQuery {
+            channels: Vec::new(),
+            groups: Vec::new(),
+            include_uuids: true,
+            include_state: false,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
