@@ -598,8 +598,8 @@ pub async fn shutdown<H: Harness>(h: &H) {
     within(h, "a second close", c.close()).await;
 
     let dropped = client(h, &server, "v");
-    ok("subscribe", dropped.subscribe_to(&["ch"]).await);
     let mut dl = dropped.listen();
+    ok("subscribe", dropped.subscribe_to(&["ch"]).await);
     wait_status(h, &mut dl, Category::Connected).await;
     let finished = dropped.tasks_finished();
     drop(dropped);
