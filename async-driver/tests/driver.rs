@@ -198,3 +198,24 @@ fn invalid_configuration_is_a_typed_error() {
     let bad = Client::<Fake>::new(Config::new("", "u"));
     assert!(matches!(bad, Err(ClientError::Config(_))));
 }
+
+/// Every future the client hands out can move between threads (e.g. into `tokio::spawn`).
+#[test]
+fn client_futures_are_send() {
+    fn send<T: Send>(_: T) {}
+    let fake = Fake::default();
+    let client = start(&fake);
+    let mut listener = client.listen();
+    send(client.publish("ch", "x").into_future());
+    send(client.here_now(&["ch"]).into_future());
+    send(client.subscribe_to(&["ch"]));
+    send(client.where_now(None));
+    send(client.set_state(&["ch"], &serde_json::json!({})));
+    send(client.get_state(&["ch"], None));
+    send(client.time());
+    send(client.list_group_channels("g"));
+    send(client.close());
+    send(client.tasks_finished());
+    send(listener.next());
+    send(client.clone());
+}

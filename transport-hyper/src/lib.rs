@@ -18,7 +18,8 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Build the client inside a tokio runtime (or pass a handle through [`HyperOptions`]). Every
+//! Build the client inside a tokio runtime, or pass a runtime handle through [`HyperOptions`]
+//! (`ClientBuilder::runtime_options`); `build` panics otherwise, as `tokio::spawn` would. Every
 //! protocol decision is made by `pn-core`; this crate only moves bytes: kept-alive connections
 //! for regular requests, a connection of its own for each subscribe long-poll, request timeouts,
 //! cancellation by dropping the request, and response bodies capped at
