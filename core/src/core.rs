@@ -893,13 +893,7 @@ impl Core {
         channels: &[Channel],
         now: Instant,
     ) -> Result<OperationId, CommandError> {
-        require_names(channels, &[])?;
-        let e = endpoints::with_channel_list(
-            endpoints::channel_group(&self.config.subscribe_key, group, false),
-            "add",
-            channels,
-        );
-        Ok(self.operation(e, Pending::Ack(Operation::AddChannelsToGroup), now))
+        self.change_group(group, channels, "add", Operation::AddChannelsToGroup, now)
     }
 
     /// Removes channels from a channel group.
@@ -909,13 +903,27 @@ impl Core {
         channels: &[Channel],
         now: Instant,
     ) -> Result<OperationId, CommandError> {
-        require_names(channels, &[])?;
-        let e = endpoints::with_channel_list(
-            endpoints::channel_group(&self.config.subscribe_key, group, false),
-            "remove",
+        self.change_group(
+            group,
             channels,
-        );
-        Ok(self.operation(e, Pending::Ack(Operation::RemoveChannelsFromGroup), now))
+            "remove",
+            Operation::RemoveChannelsFromGroup,
+            now,
+        )
+    }
+
+    fn change_group(
+        &mut self,
+        group: &ChannelGroup,
+        channels: &[Channel],
+        change: &'static str,
+        operation: Operation,
+        now: Instant,
+    ) -> Result<OperationId, CommandError> {
+        require_names(channels, &[])?;
+        let e = endpoints::channel_group(&self.config.subscribe_key, group, false);
+        let e = endpoints::with_channel_list(e, change, channels);
+        Ok(self.operation(e, Pending::Ack(operation), now))
     }
 
     /// Lists a channel group's channels.
