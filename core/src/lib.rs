@@ -64,6 +64,7 @@
 
 pub mod channel;
 pub mod config;
+mod config_setters;
 mod core;
 pub mod decode;
 pub mod dedupe;

@@ -7,11 +7,10 @@ use std::hash::BuildHasher;
 use std::sync::mpsc::{self, Sender};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use pn_core::{
-    Channel, ChannelGroup, ClientError, Config, Core, Error, Event, Outcome, ReliablePublish,
-    RetryPolicy, Subscribe, Timetoken,
+    Channel, ChannelGroup, ClientError, Config, Core, Error, Event, Outcome, Subscribe, Timetoken,
 };
 
 use crate::driver::{Command, Driver, Msg};
@@ -306,119 +305,7 @@ impl Default for ClientBuilder {
 }
 
 impl ClientBuilder {
-    /// Replaces every protocol setting at once.
-    pub fn config(mut self, config: Config) -> Self {
-        self.config = config;
-        self
-    }
-
-    /// The subscribe key (required).
-    pub fn subscribe_key(mut self, key: impl Into<String>) -> Self {
-        self.config.subscribe_key = key.into();
-        self
-    }
-
-    /// The publish key.
-    pub fn publish_key(mut self, key: impl Into<String>) -> Self {
-        self.config.publish_key = Some(key.into());
-        self
-    }
-
-    /// The secret key: every request gets signed.
-    pub fn secret_key(mut self, key: impl Into<String>) -> Self {
-        self.config.secret_key = Some(key.into());
-        self
-    }
-
-    /// This client's user id (required).
-    pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
-        self.config.user_id = user_id.into();
-        self
-    }
-
-    /// The access token sent as `auth`.
-    pub fn auth_token(mut self, token: impl Into<String>) -> Self {
-        self.config.auth_token = Some(token.into());
-        self
-    }
-
-    /// `https://host[:port]`, `http://host[:port]` or `host[:port]` (HTTPS).
-    pub fn origin(mut self, origin: impl Into<String>) -> Self {
-        self.config.origin = origin.into();
-        self
-    }
-
-    /// A server-side filter expression for subscriptions.
-    pub fn filter_expression(mut self, expression: impl Into<String>) -> Self {
-        self.config.filter_expression = Some(expression.into());
-        self
-    }
-
-    /// The presence timeout in seconds (20..=320).
-    pub fn presence_timeout(mut self, seconds: u64) -> Self {
-        self.config.presence_timeout = Some(seconds);
-        self
-    }
-
-    /// Send a presence heartbeat every `seconds` (0: none).
-    pub fn heartbeat_interval(mut self, seconds: u64) -> Self {
-        self.config.heartbeat_interval = Some(seconds);
-        self
-    }
-
-    /// Don't send `leave` when unsubscribing.
-    pub fn suppress_leave_events(mut self, suppress: bool) -> Self {
-        self.config.suppress_leave_events = suppress;
-        self
-    }
-
-    /// The client-side timeout of a subscribe long-poll.
-    pub fn subscribe_timeout(mut self, timeout: Duration) -> Self {
-        self.config.subscribe_timeout = timeout;
-        self
-    }
-
-    /// The client-side timeout of every other request (also bounds connecting and `close`).
-    pub fn request_timeout(mut self, timeout: Duration) -> Self {
-        self.config.request_timeout = timeout;
-        self
-    }
-
-    /// How the subscribe loop and heartbeats retry.
-    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
-        self.config.retry_policy = policy;
-        self
-    }
-
-    /// How many recent events to remember to drop re-deliveries (0: off).
-    pub fn dedupe_cache_size(mut self, size: usize) -> Self {
-        self.config.dedupe_cache_size = size;
-        self
-    }
-
-    /// The largest message publish accepts, URL-escaped with its channel name.
-    pub fn max_message_size(mut self, bytes: usize) -> Self {
-        self.config.max_message_size = bytes;
-        self
-    }
-
-    /// The most channels plus groups in one subscription.
-    pub fn max_subscribed_names(mut self, names: usize) -> Self {
-        self.config.max_subscribed_names = names;
-        self
-    }
-
-    /// Ordered, retried publishing.
-    pub fn reliable_publish(mut self, reliable: ReliablePublish) -> Self {
-        self.config.reliable_publish = Some(reliable);
-        self
-    }
-
-    /// The `pnsdk` value.
-    pub fn sdk_name(mut self, name: impl Into<String>) -> Self {
-        self.config.sdk_name = name.into();
-        self
-    }
+    pn_core::config_setters!();
 
     /// The seed of the core's randomness (jitter, ids); random by default.
     pub fn seed(mut self, seed: u64) -> Self {
