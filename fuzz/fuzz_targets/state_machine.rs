@@ -48,6 +48,10 @@ struct Setup {
     suppress_leave: bool,
     secret: bool,
     auth: bool,
+    /// A filter expression, a user id with characters to encode, at most 3 names.
+    filter: bool,
+    odd_user_id: bool,
+    few_names: bool,
     reliable: Option<(u8, u8, bool)>,
 }
 
@@ -88,6 +92,8 @@ enum Step {
         payload: u8,
         signal: bool,
         post: bool,
+        /// store, ttl, meta, no replication, custom message type.
+        options: u8,
     },
     HereNow {
         channels: u8,
@@ -172,7 +178,14 @@ enum Jump {
 }
 
 fn config(s: &Setup) -> Config {
-    let mut c = Config::new("sub", "u").with_publish_key("pub");
+    let user = if s.odd_user_id { "u ü/?&=+" } else { "u" };
+    let mut c = Config::new("sub", user).with_publish_key("pub");
+    if s.filter {
+        c.filter_expression = Some(r#"(meta.kind == "a b") && data.n > 1"#.into());
+    }
+    if s.few_names {
+        c.max_subscribed_names = 3;
+    }
     c.heartbeat_interval = s.heartbeat_interval.map(|h| u64::from(h % 20));
     c.presence_timeout = s.presence_timeout.map(|t| 20 + u64::from(t % 301));
     c.retry_policy = retry(&s.retry);
@@ -361,6 +374,7 @@ fuzz_target!(|input: Input| {
                 payload,
                 signal,
                 post,
+                options,
             } => {
                 let name = CHANNELS[usize::from(*channel) % CHANNELS.len()];
                 let json = PAYLOADS[usize::from(*payload) % PAYLOADS.len()];
@@ -370,8 +384,21 @@ fuzz_target!(|input: Input| {
                 } else {
                     Publish::raw(name, json)
                 };
-                if let Ok(p) = p {
-                    driver.publish(p.use_post(*post));
+                if let Ok(mut p) = p {
+                    p = p.use_post(*post);
+                    if options & 1 != 0 {
+                        p = p.store(options & 2 != 0).ttl(u32::from(*options));
+                    }
+                    if options & 4 != 0 {
+                        p = p.meta_raw(r#"{"kind":"a b"}"#).expect("an object");
+                    }
+                    if options & 8 != 0 {
+                        p = p.replicate(false);
+                    }
+                    if options & 16 != 0 {
+                        p = p.custom_message_type("kind-1").expect("valid type");
+                    }
+                    driver.publish(p);
                 }
             }
             Step::HereNow { channels: c } => driver.here_now(HereNowQuery {
