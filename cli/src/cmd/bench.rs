@@ -1,0 +1,172 @@
+//! `pn bench publish|subscribe`: throughput of one transport against a server.
+//!
+//! `publish` sends N small JSON objects one after the other. `subscribe` subscribes, then a
+//! feeder thread publishes numbered messages (see [`feeder`]) while this client counts them,
+//! parsing each payload as a user would; the feeder's own CPU time is left out of the report.
+//! `--origin embedded` starts an in-process dev server for the run.
+
+pub mod feeder;
+pub mod stats;
+
+use std::time::{Duration, Instant};
+
+use clap::{Args, Subcommand};
+use pn_core::{Category, Event, MessageKind, Subscribe};
+use pn_devserver::{DevServer, Options};
+
+use crate::args::Global;
+use crate::cmd::subscribe::is_failure;
+use crate::error::{Failure, Result};
+use crate::transport::{self, Client, Message};
+use feeder::Progress;
+use stats::Measured;
+
+/// How long a subscribe benchmark waits for the next message (or the connection) before failing.
+const STALL: Duration = Duration::from_secs(10);
+
+/// `pn bench`.
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// N sequential publishes of a small JSON object; last line `publish: N in S s = R/s`.
+    Publish(BenchArgs),
+    /// Count M messages on a subscription while a feeder publishes them; last line
+    /// `subscribe: M in S s = R/s`.
+    Subscribe(BenchArgs),
+}
+
+/// Options of both benchmarks.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// How many messages.
+    #[arg(long, short = 'n', default_value_t = 1000)]
+    pub count: u64,
+    /// The channel.
+    #[arg(long, short, default_value = "bench")]
+    pub channel: String,
+    /// Subscribe: most messages the feeder publishes ahead of the subscriber (keep it at or
+    /// below the server's per-response cap, 100 on the service, or messages are dropped).
+    #[arg(long, default_value_t = 100)]
+    pub window: u64,
+}
+
+/// Runs a benchmark against `--origin` (`embedded`: an in-process dev server).
+pub fn run(g: &Global, command: BenchCommand) -> Result<()> {
+    let mut g = g.clone();
+    let server = if g.origin == "embedded" {
+        let server = DevServer::start(([127, 0, 0, 1], 0).into(), Options::default())
+            .map_err(|e| Failure::failed(format!("cannot start the dev server: {e}")))?;
+        g.origin = server.origin();
+        Some(server)
+    } else {
+        None
+    };
+    let result = match command {
+        BenchCommand::Publish(a) => publish(&g, &a),
+        BenchCommand::Subscribe(a) => subscribe(&g, &a),
+    };
+    if let Some(server) = server {
+        server.shutdown();
+    }
+    println!("{}", result?);
+    Ok(())
+}
+
+fn message(channel: &str, seq: u64) -> Result<Message> {
+    Ok(Message {
+        channel: channel.to_owned(),
+        json: transport::raw_json(&feeder::payload(seq))?,
+        signal: false,
+        store: None,
+        ttl: None,
+        meta: None,
+        post: false,
+    })
+}
+
+fn publish(g: &Global, a: &BenchArgs) -> Result<String> {
+    let client = Client::connect(g.transport, transport::config(g)?)?;
+    // One publish outside the measurement opens the connection.
+    let warm_up = client.publish(&message(&a.channel, u64::MAX)?);
+    let result = warm_up.map_err(Failure::from).and_then(|_| {
+        let cpu = stats::process_cpu();
+        let start = Instant::now();
+        for seq in 0..a.count {
+            client.publish(&message(&a.channel, seq)?)?;
+        }
+        Ok(Measured {
+            count: a.count,
+            wall: start.elapsed(),
+            cpu: stats::process_cpu().saturating_sub(cpu),
+        })
+    });
+    client.close();
+    Ok(result?.lines("publish"))
+}
+
+fn subscribe(g: &Global, a: &BenchArgs) -> Result<String> {
+    let config = transport::config(g)?;
+    let mut feeder_config = config.clone();
+    feeder_config.user_id = "pn-bench-feeder".into();
+    let mut client = Client::connect(g.transport, config)?;
+    let result = client
+        .subscribe(Subscribe::channels([a.channel.as_str()])?)
+        .map_err(Failure::from)
+        .and_then(|()| connected(&mut client))
+        .and_then(|()| {
+            feeder::measure_delivery(feeder_config, &a.channel, a.count, a.window, |p| {
+                count(&mut client, a.count, p).map_err(|f| std::io::Error::other(f.message))
+            })
+            .map_err(|e| Failure::failed(e.to_string()))
+        });
+    client.close();
+    Ok(result?.lines("subscribe"))
+}
+
+/// Waits for the subscription's `Connected` status.
+fn connected(client: &mut Client) -> Result<()> {
+    let deadline = Instant::now() + STALL;
+    while let Some(event) = client.next_event(Some(deadline)) {
+        if let Event::Status(s) = event {
+            if s.category == Category::Connected {
+                return Ok(());
+            }
+            if is_failure(s.category) {
+                return Err(Failure::failed(format!(
+                    "subscribe failed ({})",
+                    s.category
+                )));
+            }
+        }
+    }
+    Err(Failure::failed("the subscription did not connect in time"))
+}
+
+/// Counts `n` published messages, parsing each payload and checking its sequence number.
+fn count(client: &mut Client, n: u64, progress: &Progress) -> Result<()> {
+    let mut received = 0;
+    while received < n {
+        let Some(event) = client.next_event(Some(Instant::now() + STALL)) else {
+            return Err(Failure::failed(format!(
+                "no message for {STALL:?} after {received} of {n}"
+            )));
+        };
+        match event {
+            Event::Message(m) if m.kind == MessageKind::Message => {
+                let value: serde_json::Value = m
+                    .parse()
+                    .map_err(|e| Failure::failed(format!("payload: {e}")))?;
+                feeder::check_seq(&value, received).map_err(|e| Failure::failed(e.to_string()))?;
+                received += 1;
+                progress.counted(received);
+            }
+            Event::Status(s) if is_failure(s.category) => {
+                return Err(Failure::failed(format!(
+                    "subscribe failed after {received} of {n} ({})",
+                    s.category
+                )));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
