@@ -113,6 +113,9 @@ pub enum Command {
     Time,
     /// Decode recorded HTTP exchanges (conformance JSON lines) and print what the decoder makes of them.
     Replay(ReplayArgs),
+    /// Publish numbered messages to a subscriber through injected faults; check every one
+    /// arrives exactly once, in order (`--origin embedded` or none: an embedded dev server).
+    Chaos(crate::cmd::chaos::ChaosArgs),
 }
 
 /// `pn serve`.
