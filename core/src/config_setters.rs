@@ -69,6 +69,7 @@ mod tests {
         config: Config,
     }
 
+    #[allow(dead_code)] // the test calls a few of the setters
     impl Builder {
         crate::config_setters!();
     }
