@@ -4,8 +4,10 @@ use std::time::Duration;
 
 use pn_core::{Method, Request, Response, TransportError};
 use ureq::Agent;
+use ureq::unversioned::transport::DefaultConnector;
 
 use crate::error_map::transport_error;
+use crate::resolve::CachingResolver;
 
 /// The default cap on a response body: larger answers fail with `BodyTooLarge`.
 pub const DEFAULT_MAX_BODY: u64 = 16 * 1024 * 1024;
@@ -25,15 +27,15 @@ impl HttpSettings {
     /// A new agent: statuses are answers, not errors (the core reads error bodies), no
     /// redirects followed (the core sees the 3xx), TLS by rustls with the ring provider.
     pub fn agent(&self) -> Agent {
-        Agent::config_builder()
+        let config = Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
             .max_redirects_will_error(false)
             .timeout_connect(Some(self.connect_timeout))
             .timeout_resolve(Some(self.connect_timeout))
             .user_agent(concat!("pn-blocking/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .into()
+            .build();
+        Agent::with_parts(config, DefaultConnector::new(), CachingResolver::default())
     }
 
     /// Sends `request` with `agent` and reads the whole answer, bounded by the request's own

@@ -54,6 +54,7 @@ mod http;
 mod listener;
 mod operations;
 mod pool;
+mod resolve;
 mod threads;
 
 pub use client::{Client, ClientBuilder, DEFAULT_WORKERS};
