@@ -113,6 +113,10 @@ pub enum Command {
     Time,
     /// Decode recorded HTTP exchanges (conformance JSON lines) and print what the decoder makes of them.
     Replay(ReplayArgs),
+    /// Measure throughput: sequential publishes, or messages delivered to a subscription
+    /// (`--origin embedded`: an in-process dev server).
+    #[command(subcommand)]
+    Bench(crate::cmd::bench::BenchCommand),
     /// Publish numbered messages to a subscriber through injected faults; check every one
     /// arrives exactly once, in order (`--origin embedded` or none: an embedded dev server).
     Chaos(crate::cmd::chaos::ChaosArgs),

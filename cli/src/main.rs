@@ -67,6 +67,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::State(a) => cmd::presence::state(g, a),
         Command::Time => cmd::time::run(g),
         Command::Replay(a) => cmd::replay::run(a),
+        Command::Bench(c) => cmd::bench::run(g, c),
         Command::Chaos(a) => cmd::chaos::run(g, a),
     }
 }

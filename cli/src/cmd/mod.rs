@@ -1,5 +1,6 @@
 //! One module per command.
 
+pub mod bench;
 pub mod chaos;
 pub mod demo;
 pub mod presence;
