@@ -57,6 +57,9 @@ const RETRY: RetryPolicy = RetryPolicy::Linear {
 /// How long to keep listening for duplicates once every message arrived.
 const DUPLICATE_WINDOW: Duration = Duration::from_millis(300);
 
+/// How long past the deadline an open outage is given to end in `Reconnected`.
+const SETTLE: Duration = Duration::from_secs(10);
+
 /// The faults injected, each on an equal share of the subscribe requests.
 fn faults() -> [Fault; 6] {
     [
@@ -477,9 +480,11 @@ fn exercise(
             (_, Some(d)) => Some(d),
             _ => None,
         };
-        // Once everything arrived, an outage that began meanwhile is watched to its end.
-        let settled = complete_at.is_none() || !tally.outage_open();
-        if end.is_some_and(|e| now >= e) && (settled || deadline.is_some_and(|d| now >= d)) {
+        // An outage still open at the end (the subscriber keeps polling while it waits) is
+        // watched to its end, for a while.
+        let settled = !tally.outage_open();
+        let too_late = deadline.is_some_and(|d| now >= d + SETTLE);
+        if end.is_some_and(|e| now >= e) && (settled || too_late) {
             break;
         }
         // Wake at least every 50 ms to notice the publisher finishing.
