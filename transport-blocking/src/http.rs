@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use pn_core::{Method, Request, Response, TransportError};
+use pn_core::{Method, Request, Response, TransportError, TransportErrorKind};
 use ureq::Agent;
 use ureq::unversioned::transport::DefaultConnector;
 
@@ -67,6 +67,20 @@ impl HttpSettings {
             .get("retry-after")
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
+        let declared = response
+            .headers()
+            .get("content-length")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if let Some(len) = declared.filter(|len| *len > self.max_body) {
+            return Err(TransportError::new(
+                TransportErrorKind::BodyTooLarge,
+                format!(
+                    "the answer declares {len} bytes, more than the {} allowed",
+                    self.max_body
+                ),
+            ));
+        }
         let body = response
             .body_mut()
             .with_config()
@@ -161,6 +175,17 @@ mod tests {
         assert_eq!(r.status, 200);
         let head = h.join().expect("server");
         assert!(head.starts_with("POST /publish/p/s/0/ch/0 "), "{head}");
+    }
+
+    #[test]
+    fn declared_oversized_body_is_refused_before_reading() {
+        let (addr, _h) = serve_once(b"HTTP/1.1 200 OK\r\nContent-Length: 99999999999\r\n\r\n0123");
+        let s = settings(addr, 4);
+        let e = s
+            .execute(&s.agent(), &get("/time/0", Duration::from_secs(5)))
+            .expect_err("too large");
+        assert_eq!(e.kind, TransportErrorKind::BodyTooLarge);
+        assert!(e.message.contains("declares 99999999999"), "{}", e.message);
     }
 
     #[test]
