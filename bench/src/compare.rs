@@ -134,18 +134,22 @@ pub fn run(o: &Opts) -> Result<(), String> {
         counts[0], counts[1]
     );
     println!(
-        "| client | workload | msg/s | vs floor | vs official | CPU µs/msg | peak RSS KiB |\n|---|---|---:|---:|---:|---:|---:|"
+        "| client | workload | msg/s | vs floor | vs official | CPU µs/msg | CPU vs floor | CPU vs official | peak RSS KiB |\n|---|---|---:|---:|---:|---:|---:|---:|---:|"
     );
     for workload in WORKLOADS {
         let floor = med("floor", workload, |s| s.rate);
         let official = med("official", workload, |s| s.rate);
+        let floor_cpu = med("floor", workload, |s| s.cpu_us);
+        let official_cpu = med("official", workload, |s| s.cpu_us);
         for client in CLIENTS {
             let rate = med(client, workload, |s| s.rate);
+            let cpu = med(client, workload, |s| s.cpu_us);
             println!(
-                "| {client} | {workload} | {rate:.0} | {:.2} | {:.2}× | {:.1} | {:.0} |",
+                "| {client} | {workload} | {rate:.0} | {:.2} | {:.2}× | {cpu:.1} | {:.2}× | {:.2}× | {:.0} |",
                 rate / floor,
                 rate / official,
-                med(client, workload, |s| s.cpu_us),
+                cpu / floor_cpu,
+                cpu / official_cpu,
                 med(client, workload, |s| s.peak_kib),
             );
         }
