@@ -9,6 +9,9 @@ use crate::retry::RetryPolicy;
 /// The default origin of the real service.
 pub const DEFAULT_ORIGIN: &str = "https://ps.pndsn.com";
 
+/// Longest request timeout accepted: a day.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
+
 /// Smallest presence timeout the service accepts, in seconds.
 pub const MIN_PRESENCE_TIMEOUT: u64 = 20;
 /// Largest presence timeout accepted, in seconds.
@@ -226,11 +229,19 @@ impl Config {
                 return Err(ConfigError::HeartbeatIntervalTooLong { interval, timeout });
             }
         }
-        if self.subscribe_timeout.is_zero() {
-            return Err(ConfigError::ZeroTimeout { which: "subscribe" });
-        }
-        if self.request_timeout.is_zero() {
-            return Err(ConfigError::ZeroTimeout { which: "request" });
+        for (which, timeout) in [
+            ("subscribe", self.subscribe_timeout),
+            ("request", self.request_timeout),
+        ] {
+            if timeout.is_zero() {
+                return Err(ConfigError::ZeroTimeout { which });
+            }
+            if timeout > MAX_TIMEOUT {
+                return Err(ConfigError::TimeoutTooLong {
+                    which,
+                    max: MAX_TIMEOUT,
+                });
+            }
         }
         self.retry_policy.validate()?;
         if self.max_message_size == 0 {
@@ -364,6 +375,13 @@ mod tests {
             (
                 Box::new(|c| c.request_timeout = Duration::ZERO),
                 ConfigError::ZeroTimeout { which: "request" },
+            ),
+            (
+                Box::new(|c| c.subscribe_timeout = Duration::MAX),
+                ConfigError::TimeoutTooLong {
+                    which: "subscribe",
+                    max: MAX_TIMEOUT,
+                },
             ),
             (
                 Box::new(|c| {

@@ -55,6 +55,13 @@ pub enum ConfigError {
         /// Which timeout.
         which: &'static str,
     },
+    /// A timeout so long that it could never usefully pass.
+    TimeoutTooLong {
+        /// Which timeout.
+        which: &'static str,
+        /// The longest accepted.
+        max: std::time::Duration,
+    },
     /// A retry policy's numbers are out of range.
     InvalidRetryPolicy {
         /// What is wrong.
@@ -239,6 +246,9 @@ impl fmt::Display for ConfigError {
                 "heartbeat interval {interval}s must be shorter than the presence timeout {timeout}s"
             ),
             ConfigError::ZeroTimeout { which } => write!(f, "the {which} timeout must not be zero"),
+            ConfigError::TimeoutTooLong { which, max } => {
+                write!(f, "the {which} timeout must be at most {}s", max.as_secs())
+            }
             ConfigError::InvalidRetryPolicy { reason } => {
                 write!(f, "invalid retry policy: {reason}")
             }

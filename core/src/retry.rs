@@ -32,6 +32,9 @@ pub enum RetryPolicy {
 /// The most retries a policy may ask for.
 pub const MAX_RETRIES: u32 = 10_000;
 
+/// The longest wait a policy may ask for (the same cap as a service's `Retry-After`).
+pub const MAX_DELAY: Duration = Duration::from_secs(3600);
+
 impl RetryPolicy {
     /// The default for the subscribe loop: exponential, 2 s to 150 s, 6 retries.
     pub const fn default_exponential() -> RetryPolicy {
@@ -60,6 +63,10 @@ impl RetryPolicy {
                 if max_retries > MAX_RETRIES =>
             {
                 bad("max_retries above 10000")
+            }
+            RetryPolicy::Linear { delay, .. } if delay > MAX_DELAY => bad("delay above one hour"),
+            RetryPolicy::Exponential { max_delay, .. } if max_delay > MAX_DELAY => {
+                bad("max_delay above one hour")
             }
             RetryPolicy::Exponential {
                 min_delay,
@@ -94,7 +101,7 @@ impl RetryPolicy {
                 min_delay.saturating_mul(factor).min(max_delay)
             }
         };
-        let base = retry_after.map_or(base, |s| Duration::from_secs(s.min(3600)));
+        let base = retry_after.map_or(base, Duration::from_secs).min(MAX_DELAY);
         Some(base + Duration::from_micros(rng.below(1_000_000)))
     }
 }
@@ -150,6 +157,11 @@ mod tests {
             max_retries: 1,
         };
         assert!(zero.validate().is_err());
+        let slow = RetryPolicy::Linear {
+            delay: MAX_DELAY + Duration::from_secs(1),
+            max_retries: 1,
+        };
+        assert!(slow.validate().is_err());
         let many = RetryPolicy::Linear {
             delay: Duration::from_secs(2),
             max_retries: MAX_RETRIES + 1,
