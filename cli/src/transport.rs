@@ -125,6 +125,17 @@ enum Inner {
     },
 }
 
+/// Where the hyper client's tokio tasks run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Executor {
+    /// On a worker thread of their own: the client makes progress between calls (needed when
+    /// several clients are driven in turn, as `pn demo` and `pn chaos` do).
+    Background,
+    /// On the calling thread, only while one of this client's calls runs: no thread hop per
+    /// call, for one client driven from one thread (`pn bench`).
+    CallingThread,
+}
+
 /// A client of the chosen transport with one event listener, registered before anything is
 /// subscribed so that no status is missed.
 pub struct Client {
@@ -132,14 +143,24 @@ pub struct Client {
 }
 
 impl Client {
-    /// Starts a client of `kind` for `config`.
+    /// Starts a client of `kind` for `config`, its tasks running in the background.
     pub fn connect(kind: TransportKind, config: Config) -> Result<Client> {
+        Self::connect_on(kind, config, Executor::Background)
+    }
+
+    /// Starts a client of `kind` for `config` whose tokio tasks run where `executor` says.
+    pub fn connect_on(kind: TransportKind, config: Config, executor: Executor) -> Result<Client> {
         let inner = match kind {
             TransportKind::Hyper => {
-                let rt = tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(1)
-                    .enable_all()
-                    .build()?;
+                let rt = match executor {
+                    Executor::Background => tokio::runtime::Builder::new_multi_thread()
+                        .worker_threads(1)
+                        .enable_all()
+                        .build()?,
+                    Executor::CallingThread => tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()?,
+                };
                 let client = rt.block_on(async { pn_hyper::Client::new(config) })?;
                 let events = client.listen();
                 Inner::Hyper { rt, client, events }

@@ -17,7 +17,7 @@ use pn_devserver::{DevServer, Options};
 use crate::args::Global;
 use crate::cmd::subscribe::is_failure;
 use crate::error::{Failure, Result};
-use crate::transport::{self, Client, Message};
+use crate::transport::{self, Client, Executor, Message};
 use feeder::Progress;
 use stats::Measured;
 
@@ -84,7 +84,7 @@ fn message(channel: &str, seq: u64) -> Result<Message> {
 }
 
 fn publish(g: &Global, a: &BenchArgs) -> Result<String> {
-    let client = Client::connect(g.transport, transport::config(g)?)?;
+    let client = Client::connect_on(g.transport, transport::config(g)?, Executor::CallingThread)?;
     // One publish outside the measurement opens the connection.
     let warm_up = client.publish(&message(&a.channel, u64::MAX)?);
     let result = warm_up.map_err(Failure::from).and_then(|_| {
@@ -107,7 +107,7 @@ fn subscribe(g: &Global, a: &BenchArgs) -> Result<String> {
     let config = transport::config(g)?;
     let mut feeder_config = config.clone();
     feeder_config.user_id = "pn-bench-feeder".into();
-    let mut client = Client::connect(g.transport, config)?;
+    let mut client = Client::connect_on(g.transport, config, Executor::CallingThread)?;
     let result = client
         .subscribe(Subscribe::channels([a.channel.as_str()])?)
         .map_err(Failure::from)
