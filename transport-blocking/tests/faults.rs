@@ -17,9 +17,7 @@ fn survives(fault: Fault, tweak: impl FnOnce(ClientBuilder) -> ClientBuilder) {
     let server = server(Options::default());
     let reader = tweak(builder(&server, "reader")).build().expect("client");
     let writer = client(&server, "writer");
-    let events = reader.listen();
-    reader.subscribe_to(&["f"]).expect("subscribe");
-    status(&events, Category::Connected);
+    let events = subscribed(&reader, "f");
     assert!(server.wait_for_subscribers("f", 1, WAIT));
 
     server

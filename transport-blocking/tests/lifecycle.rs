@@ -7,7 +7,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use common::*;
-use pn_blocking::pn_core::{Category, PresenceAction, Subscribe};
+use pn_blocking::pn_core::{Category, PresenceAction};
 use pn_blocking::{ClientError, Event};
 use pn_devserver::{Endpoint, Fault, FaultRule, Options, Target};
 
@@ -38,9 +38,7 @@ fn callbacks_are_added_and_removed() {
             let _ = second_tx.send((p, time));
         }
     });
-    let events = reader.listen();
-    reader.subscribe_to(&["cb"]).expect("subscribe");
-    status(&events, Category::Connected);
+    let _events = subscribed(&reader, "cb");
 
     writer.publish("cb", "a").send().expect("publish");
     assert_eq!(first_rx.recv_timeout(WAIT).as_deref(), Ok("\"a\""));
@@ -70,9 +68,7 @@ fn every_listener_gets_every_event_from_its_creation_and_ends_at_close() {
     let server = server(Options::default());
     let reader = client(&server, "reader");
     let writer = client(&server, "writer");
-    let early = reader.listen();
-    reader.subscribe_to(&["l"]).expect("subscribe");
-    status(&early, Category::Connected);
+    let early = subscribed(&reader, "l");
     writer.publish("l", &1).send().expect("publish");
     messages(&early, 1);
     let late = reader.listen();
@@ -97,15 +93,7 @@ fn every_listener_gets_every_event_from_its_creation_and_ends_at_close() {
 fn close_leaves_joins_every_thread_and_fails_later_calls() {
     let server = server(Options::default());
     let watcher = client(&server, "watcher");
-    let events = watcher.listen();
-    watcher
-        .subscribe(
-            Subscribe::channels(["room"])
-                .expect("names")
-                .with_presence(true),
-        )
-        .expect("subscribe");
-    status(&events, Category::Connected);
+    let events = watching(&watcher, "room");
 
     let leaver = client(&server, "leaver");
     leaver.add_listener(|_| {});
@@ -139,9 +127,7 @@ fn close_is_bounded_by_the_request_timeout_when_the_leave_stalls() {
         .request_timeout(Duration::from_millis(500))
         .build()
         .expect("client");
-    let events = c.listen();
-    c.subscribe_to(&["s"]).expect("subscribe");
-    status(&events, Category::Connected);
+    let _events = subscribed(&c, "s");
     server
         .faults()
         .inject(FaultRule::new(Fault::Stall, Target::Next(1)).on(Endpoint::Presence));
@@ -158,9 +144,7 @@ fn close_is_bounded_by_the_request_timeout_when_the_leave_stalls() {
 fn dropping_the_last_handle_does_not_wait_for_a_parked_long_poll() {
     let server = server(Options::default());
     let c = client(&server, "u");
-    let events = c.listen();
-    c.subscribe_to(&["parked"]).expect("subscribe");
-    status(&events, Category::Connected);
+    let events = subscribed(&c, "parked");
     assert!(server.wait_for_subscribers("parked", 1, WAIT));
     let threads = c.threads();
     let clone = c.clone();
@@ -190,9 +174,7 @@ fn heartbeats_follow_the_cores_timer() {
         .heartbeat_interval(1)
         .build()
         .expect("client");
-    let events = c.listen();
-    c.subscribe_to(&["hb"]).expect("subscribe");
-    status(&events, Category::Connected);
+    let _events = subscribed(&c, "hb");
     let before = server.faults().request_count(Endpoint::Presence);
     // Nothing but the core's deadline wakes the driver for these.
     assert!(server.faults().wait_for_requests(

@@ -17,9 +17,7 @@ fn reconnect_delivers_what_was_published_while_disconnected_exactly_once() {
     let server = server(Options::default());
     let reader = client(&server, "reader");
     let writer = client(&server, "writer");
-    let events = reader.listen();
-    reader.subscribe_to(&["r"]).expect("subscribe");
-    status(&events, Category::Connected);
+    let events = subscribed(&reader, "r");
     writer.publish("r", "before").send().expect("publish");
     assert_eq!(payloads(&messages(&events, 1)), ["\"before\""]);
 
@@ -46,9 +44,7 @@ fn unsubscribe_all_resets_the_cursor() {
     let server = server(Options::default());
     let reader = client(&server, "reader");
     let writer = client(&server, "writer");
-    let events = reader.listen();
-    reader.subscribe_to(&["u"]).expect("subscribe");
-    status(&events, Category::Connected);
+    let events = subscribed(&reader, "u");
     writer.publish("u", "one").send().expect("publish");
     assert_eq!(payloads(&messages(&events, 1)), ["\"one\""]);
 
@@ -86,9 +82,7 @@ fn a_subscription_change_aborts_the_parked_long_poll() {
     let server = server(Options::default());
     let reader = client(&server, "reader");
     let writer = client(&server, "writer");
-    let events = reader.listen();
-    reader.subscribe_to(&["first"]).expect("subscribe");
-    status(&events, Category::Connected);
+    let events = subscribed(&reader, "first");
     assert!(server.wait_for_subscribers("first", 1, WAIT));
     reader.subscribe_to(&["second"]).expect("subscribe more");
     status(&events, Category::SubscriptionChanged);

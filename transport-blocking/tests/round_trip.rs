@@ -13,9 +13,7 @@ fn publish_then_receive_with_channel_publisher_and_timetoken() {
     let server = server(Options::default());
     let reader = client(&server, "reader");
     let writer = client(&server, "writer");
-    let events = reader.listen();
-    reader.subscribe_to(&["chat"]).expect("subscribe");
-    status(&events, Category::Connected);
+    let events = subscribed(&reader, "chat");
 
     let tt = writer
         .publish("chat", &json!({"text": "hi"}))
@@ -113,15 +111,7 @@ fn presence_join_leave_and_presence_queries() {
     let server = server(Options::default());
     let watcher = client(&server, "watcher");
     let visitor = client(&server, "visitor");
-    let events = watcher.listen();
-    watcher
-        .subscribe(
-            Subscribe::channels(["room"])
-                .expect("names")
-                .with_presence(true),
-        )
-        .expect("subscribe");
-    status(&events, Category::Connected);
+    let events = watching(&watcher, "room");
 
     visitor.subscribe_to(&["room"]).expect("visitor subscribe");
     let join = until(&events, |e| {

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use pn_blocking::pn_core::{Category, Message, MessageKind, RetryPolicy, Status};
+use pn_blocking::pn_core::{Category, Message, MessageKind, RetryPolicy, Status, Subscribe};
 use pn_blocking::{Client, ClientBuilder, Event, Listener};
 use pn_devserver::{DevServer, Options};
 
@@ -33,6 +33,29 @@ pub fn builder(server: &DevServer, user: &str) -> ClientBuilder {
 /// A started client of `server`.
 pub fn client(server: &DevServer, user: &str) -> Client {
     builder(server, user).build().expect("client")
+}
+
+/// A listener of `client` once it has subscribed to `channel` and said `Connected`.
+pub fn subscribed(client: &Client, channel: &str) -> Listener {
+    let events = client.listen();
+    client.subscribe_to(&[channel]).expect("subscribe");
+    status(&events, Category::Connected);
+    events
+}
+
+/// A listener of `client` once it has subscribed to `channel` with presence and said
+/// `Connected`.
+pub fn watching(client: &Client, channel: &str) -> Listener {
+    let events = client.listen();
+    client
+        .subscribe(
+            Subscribe::channels([channel])
+                .expect("names")
+                .with_presence(true),
+        )
+        .expect("subscribe");
+    status(&events, Category::Connected);
+    events
 }
 
 /// Every event until `done` says stop (it gets each one), failing after [`WAIT`].
