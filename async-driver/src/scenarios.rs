@@ -634,6 +634,58 @@ pub async fn listeners<H: Harness>(h: &H) {
     c.close().await;
 }
 
+/// Expands to one `#[test]` per scenario, named after it, for a runtime's test file.
+///
+/// The test file only says how to run a future, in one of two ways:
+///
+/// - `scenario_tests!(#[tokio::test] Tokio);`: async tests under that attribute, each awaiting
+///   the scenario with the harness `Tokio`;
+/// - `scenario_tests!(smol::block_on, Smol);`: plain tests, each handing the scenario's future to
+///   the function `smol::block_on`.
+///
+/// Every scenario is listed unless names follow the harness: `scenario_tests!(smol::block_on,
+/// Builtin => round_trip, shutdown);`.
+#[macro_export]
+macro_rules! scenario_tests {
+    (@all $($how:tt)*) => {
+        $crate::scenario_tests!($($how)* =>
+            round_trip,
+            refused_commands,
+            channel_groups,
+            wildcard,
+            presence,
+            unsubscribe_all_resets_cursor,
+            reconnect_catches_up,
+            fault_connection_closed,
+            fault_truncated,
+            fault_server_error,
+            fault_rate_limited,
+            fault_stalled,
+            access_denied,
+            shutdown,
+            listeners
+        );
+    };
+    (#[$attr:meta] $harness:expr => $($name:ident),+ $(,)?) => {$(
+        #[$attr]
+        async fn $name() {
+            $crate::scenarios::$name(&$harness).await;
+        }
+    )+};
+    (#[$attr:meta] $harness:expr) => {
+        $crate::scenario_tests!(@all #[$attr] $harness);
+    };
+    ($run:path, $harness:expr => $($name:ident),+ $(,)?) => {$(
+        #[test]
+        fn $name() {
+            $run($crate::scenarios::$name(&$harness));
+        }
+    )+};
+    ($run:path, $harness:expr) => {
+        $crate::scenario_tests!(@all $run, $harness);
+    };
+}
+
 /// Runs every scenario in turn (for a quick smoke run of a new runtime).
 pub async fn all<H: Harness>(h: &H) {
     round_trip(h).await;

@@ -20,31 +20,9 @@ impl Harness for Tokio {
     }
 }
 
-macro_rules! scenario {
-    ($($name:ident),* $(,)?) => {$(
-        #[tokio::test]
-        async fn $name() {
-            scenarios::$name(&Tokio).await;
-        }
-    )*};
-}
-
-scenario!(
-    round_trip,
-    refused_commands,
-    channel_groups,
-    wildcard,
-    presence,
-    unsubscribe_all_resets_cursor,
-    reconnect_catches_up,
-    fault_connection_closed,
-    fault_truncated,
-    fault_server_error,
-    fault_rate_limited,
-    fault_stalled,
-    access_denied,
-    shutdown,
-    listeners,
+pn_async_driver::scenario_tests!(
+    #[tokio::test]
+    Tokio
 );
 
 /// The same round trip on a multi-threaded runtime.
