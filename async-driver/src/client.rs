@@ -205,7 +205,7 @@ impl<R: Runtime> Client<R> {
 
     /// Asks who is on `channels` (every channel of the keyset when empty and no groups).
     pub fn here_now(&self, channels: &[&str]) -> HereNowBuilder<'_, R> {
-        HereNowBuilder::new(self, self::channels(channels))
+        HereNowBuilder::new(self, HereNowQuery::channels(channels.iter().copied()))
     }
 
     /// Starts a here_now query (used by [`HereNowBuilder`]).

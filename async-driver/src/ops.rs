@@ -2,10 +2,7 @@
 
 use std::future::IntoFuture;
 
-use pn_core::{
-    Channel, ChannelGroup, ClientError, CommandError, HereNow, HereNowQuery, Outcome, Publish,
-    Timetoken,
-};
+use pn_core::{ClientError, CommandError, HereNow, HereNowQuery, Outcome, Publish, Timetoken};
 use serde::Serialize;
 
 use crate::client::{Client, expect};
@@ -86,47 +83,34 @@ impl<'a, R: Runtime> IntoFuture for PublishBuilder<'a, R> {
 #[must_use = "a query does nothing until awaited"]
 pub struct HereNowBuilder<'a, R: Runtime> {
     client: &'a Client<R>,
-    query: Result<HereNowQuery, ClientError>,
+    query: Result<HereNowQuery, CommandError>,
 }
 
 impl<'a, R: Runtime> HereNowBuilder<'a, R> {
-    pub(crate) fn new(client: &'a Client<R>, channels: Result<Vec<Channel>, ClientError>) -> Self {
+    pub(crate) fn new(client: &'a Client<R>, query: Result<HereNowQuery, CommandError>) -> Self {
+        HereNowBuilder { client, query }
+    }
+
+    fn map(self, f: impl FnOnce(HereNowQuery) -> Result<HereNowQuery, CommandError>) -> Self {
         HereNowBuilder {
-            client,
-            query: channels.map(|channels| HereNowQuery {
-                channels,
-                groups: Vec::new(),
-                include_uuids: true,
-                include_state: false,
-            }),
+            client: self.client,
+            query: self.query.and_then(f),
         }
     }
 
     /// Also asks about these channel groups.
-    pub fn groups(mut self, groups: &[&str]) -> Self {
-        self.query = self.query.and_then(|mut q| {
-            for g in groups {
-                q.groups.push(ChannelGroup::new(g)?);
-            }
-            Ok(q)
-        });
-        self
+    pub fn groups(self, groups: &[&str]) -> Self {
+        self.map(|q| q.groups(groups.iter().copied()))
     }
 
     /// Whether to list the users (default: yes).
-    pub fn include_uuids(mut self, on: bool) -> Self {
-        if let Ok(q) = &mut self.query {
-            q.include_uuids = on;
-        }
-        self
+    pub fn include_uuids(self, on: bool) -> Self {
+        self.map(|q| Ok(q.include_uuids(on)))
     }
 
     /// Whether to include each user's state (default: no).
-    pub fn include_state(mut self, on: bool) -> Self {
-        if let Ok(q) = &mut self.query {
-            q.include_state = on;
-        }
-        self
+    pub fn include_state(self, on: bool) -> Self {
+        self.map(|q| Ok(q.include_state(on)))
     }
 }
 

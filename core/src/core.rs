@@ -83,6 +83,39 @@ pub struct HereNowQuery {
     pub include_state: bool,
 }
 
+impl HereNowQuery {
+    /// Asks about these channels, validating each name.
+    pub fn channels<S: Into<String>>(
+        names: impl IntoIterator<Item = S>,
+    ) -> Result<HereNowQuery, CommandError> {
+        Ok(HereNowQuery {
+            channels: parse_all(names)?,
+            ..Default::default()
+        })
+    }
+
+    /// Also asks about these channel groups, validating each name.
+    pub fn groups<S: Into<String>>(
+        mut self,
+        names: impl IntoIterator<Item = S>,
+    ) -> Result<HereNowQuery, CommandError> {
+        self.groups.extend(parse_all::<ChannelGroup, S>(names)?);
+        Ok(self)
+    }
+
+    /// Whether to list the users (default: yes) or only count them.
+    pub fn include_uuids(mut self, on: bool) -> HereNowQuery {
+        self.include_uuids = on;
+        self
+    }
+
+    /// Whether to include each user's state (default: no).
+    pub fn include_state(mut self, on: bool) -> HereNowQuery {
+        self.include_state = on;
+        self
+    }
+}
+
 impl Default for HereNowQuery {
     fn default() -> Self {
         HereNowQuery {

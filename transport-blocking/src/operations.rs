@@ -97,29 +97,24 @@ pub struct HereNowBuilder<'a> {
 }
 
 impl HereNowBuilder<'_> {
-    /// Also asks about these channel groups.
-    pub fn groups<S: AsRef<str>>(mut self, names: &[S]) -> Self {
-        self.query = self.query.and_then(|mut q| {
-            q.groups.extend(groups(names)?);
-            Ok(q)
-        });
+    fn map(mut self, f: impl FnOnce(HereNowQuery) -> Result<HereNowQuery, CommandError>) -> Self {
+        self.query = self.query.and_then(f);
         self
+    }
+
+    /// Also asks about these channel groups.
+    pub fn groups<S: AsRef<str>>(self, names: &[S]) -> Self {
+        self.map(|q| q.groups(names.iter().map(AsRef::as_ref)))
     }
 
     /// Whether to list the users (default true) or only count them.
-    pub fn include_uuids(mut self, on: bool) -> Self {
-        if let Ok(q) = &mut self.query {
-            q.include_uuids = on;
-        }
-        self
+    pub fn include_uuids(self, on: bool) -> Self {
+        self.map(|q| Ok(q.include_uuids(on)))
     }
 
     /// Whether to include each user's state.
-    pub fn include_state(mut self, on: bool) -> Self {
-        if let Ok(q) = &mut self.query {
-            q.include_state = on;
-        }
-        self
+    pub fn include_state(self, on: bool) -> Self {
+        self.map(|q| Ok(q.include_state(on)))
     }
 
     /// Asks and waits for the answer.
@@ -262,11 +257,7 @@ impl Client {
     pub fn here_now<S: AsRef<str>>(&self, channels: &[S]) -> HereNowBuilder<'_> {
         HereNowBuilder {
             client: self,
-            query: self::channels(channels).map(|channels| HereNowQuery {
-                channels,
-                include_uuids: true,
-                ..Default::default()
-            }),
+            query: HereNowQuery::channels(channels.iter().map(AsRef::as_ref)),
         }
     }
 
