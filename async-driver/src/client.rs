@@ -294,11 +294,8 @@ impl<R: Runtime> Client<R> {
         group: &str,
         channels: &[&str],
     ) -> Result<(), ClientError> {
-        let g = ChannelGroup::new(group)?;
-        let chs = self::channels(channels)?;
-        self.operation(move |c, now| c.add_channels_to_group(&g, &chs, now))
+        self.change_group(group, channels, Core::add_channels_to_group)
             .await
-            .map(drop)
     }
 
     /// Removes `channels` from `group`.
@@ -307,9 +304,25 @@ impl<R: Runtime> Client<R> {
         group: &str,
         channels: &[&str],
     ) -> Result<(), ClientError> {
+        self.change_group(group, channels, Core::remove_channels_from_group)
+            .await
+    }
+
+    /// Adds `channels` to `group` or removes them, as `change` does on the core.
+    async fn change_group(
+        &self,
+        group: &str,
+        channels: &[&str],
+        change: fn(
+            &mut Core,
+            &ChannelGroup,
+            &[Channel],
+            Instant,
+        ) -> Result<OperationId, CommandError>,
+    ) -> Result<(), ClientError> {
         let g = ChannelGroup::new(group)?;
         let chs = self::channels(channels)?;
-        self.operation(move |c, now| c.remove_channels_from_group(&g, &chs, now))
+        self.operation(move |c, now| change(c, &g, &chs, now))
             .await
             .map(drop)
     }
