@@ -11,47 +11,21 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use pn_devserver::{DevServer, Endpoint, Options};
+mod common;
 
-const TRANSPORTS: [&str; 3] = ["hyper", "async-std", "blocking"];
-
-/// `pn` with a clean environment (no PN_* variables, no colour).
-fn pn() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pn"));
-    for (key, _) in std::env::vars() {
-        if key.starts_with("PN_") {
-            cmd.env_remove(key);
-        }
-    }
-    cmd.env("NO_COLOR", "1")
-        .env_remove("RUST_BACKTRACE")
-        .stdin(Stdio::null());
-    cmd
-}
-
-fn run(cmd: &mut Command) -> Output {
-    cmd.output().expect("run pn")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use common::*;
+use pn_devserver::Endpoint;
 
 /// The run failed with `code` and exactly one `pn: error:` line on stderr, free of panic text.
 fn assert_error(o: &Output, code: i32) -> String {
-    let err = text(&o.stderr);
     assert_eq!(
         o.status.code(),
         Some(code),
-        "stdout: {} stderr: {err}",
-        text(&o.stdout)
+        "stdout: {} stderr: {}",
+        stdout(o),
+        stderr(o)
     );
-    assert_eq!(err.lines().count(), 1, "one stderr line expected: {err:?}");
-    assert!(err.starts_with("pn: error: "), "{err:?}");
-    for forbidden in ["panicked", "internal error", "backtrace"] {
-        assert!(!err.contains(forbidden), "{err:?}");
-    }
-    err
+    one_error_line(o)
 }
 
 // ----- chaos -----
@@ -83,12 +57,8 @@ fn chaos(transport: &str) {
         "--fault-rate",
         "0.3",
     ]));
-    let out = text(&o.stdout);
-    assert!(
-        o.status.success(),
-        "{transport}: {out}\n{}",
-        text(&o.stderr)
-    );
+    let out = stdout(&o);
+    assert!(o.status.success(), "{transport}: {out}\n{}", stderr(&o));
     let s = summary(&out);
     assert_eq!(s["transport"], transport);
     for (key, want) in [
@@ -145,13 +115,9 @@ fn chaos_refuses_bad_arguments() {
 
 // ----- bad input from the caller: typed usage errors, nothing sent -----
 
-fn dev_server() -> DevServer {
-    DevServer::start("127.0.0.1:0".parse().unwrap(), Options::default()).expect("dev server")
-}
-
 #[test]
 fn invalid_channel_names_are_refused_before_sending() {
-    let server = dev_server();
+    let server = server();
     let origin = server.origin();
     let long = "x".repeat(93);
     for t in TRANSPORTS {
@@ -177,7 +143,7 @@ fn invalid_channel_names_are_refused_before_sending() {
 
 #[test]
 fn oversize_and_non_json_messages_are_refused_before_sending() {
-    let server = dev_server();
+    let server = server();
     let origin = server.origin();
     let oversize = format!("\"{}\"", "x".repeat(33 * 1024));
     for t in TRANSPORTS {

@@ -7,55 +7,21 @@ use std::process::{Child, ChildStdout, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+mod common;
+
+use common::*;
 use pn_devserver::{DevServer, Options};
 
-const TRANSPORTS: [&str; 3] = ["hyper", "async-std", "blocking"];
 const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/conformance");
-
-/// `pn` with a clean environment (no PN_* variables, no colour).
-fn pn() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pn"));
-    for (key, _) in std::env::vars() {
-        if key.starts_with("PN_") {
-            cmd.env_remove(key);
-        }
-    }
-    cmd.env("NO_COLOR", "1")
-        .env_remove("RUST_BACKTRACE")
-        .stdin(Stdio::null());
-    cmd
-}
-
-fn run(cmd: &mut Command) -> Output {
-    cmd.output().expect("run pn")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn server() -> DevServer {
-    DevServer::start("127.0.0.1:0".parse().unwrap(), Options::default()).expect("dev server")
-}
 
 /// Asserts the run failed with exactly one `pn: error:` line on stderr, free of panic text.
 fn assert_one_error_line(o: &Output) -> String {
-    let err = stderr(o);
     assert!(
         !o.status.success(),
         "expected failure, stdout: {}",
         stdout(o)
     );
-    assert_eq!(err.lines().count(), 1, "one stderr line expected: {err:?}");
-    assert!(err.starts_with("pn: error: "), "{err:?}");
-    for forbidden in ["panicked", "RUST_BACKTRACE", "backtrace"] {
-        assert!(!err.contains(forbidden), "{err:?}");
-    }
-    err
+    one_error_line(o)
 }
 
 /// A port on 127.0.0.1 that nothing listens on.
