@@ -4,9 +4,8 @@
 use std::collections::HashMap;
 use std::process::Command;
 
-use pn_devserver::{DevServer, Options};
-
 use crate::Opts;
+use crate::origin::origin;
 
 /// The clients compared, as table rows: `pn` per transport, then the two references.
 const CLIENTS: [&str; 5] = [
@@ -99,18 +98,7 @@ pub fn run(o: &Opts) -> Result<(), String> {
     let runs = o.number("runs", 5)?;
     let counts = [o.number("publish", 2000)?, o.number("subscribe", 20000)?];
     let pn = o.text("pn").unwrap_or("target/release/pn");
-    let server = match o.text("origin") {
-        Some(_) => None,
-        None => Some(
-            DevServer::start(([127, 0, 0, 1], 0).into(), Options::default())
-                .map_err(|e| format!("dev server: {e}"))?,
-        ),
-    };
-    let origin = o
-        .text("origin")
-        .map(str::to_owned)
-        .or_else(|| server.as_ref().map(DevServer::origin))
-        .unwrap_or_default();
+    let (origin, server) = origin(o)?;
     eprintln!("load average before: {}", load());
     let mut samples: HashMap<(&str, &str), Vec<Sample>> = HashMap::new();
     for run in 1..=runs {

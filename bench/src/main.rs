@@ -11,6 +11,7 @@
 mod compare;
 mod floor;
 mod official;
+mod origin;
 mod soak;
 
 // The `pn bench` feeder and /proc readings, shared with the CLI (one source, two crates).

@@ -8,10 +8,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pn_core::{Category, Config, Event, MessageKind, Subscribe};
-use pn_devserver::{DevServer, Options};
 use pn_hyper::Listener;
 
 use crate::feeder::{Feeder, Progress, check_seq};
+use crate::origin::origin;
 use crate::stats::rss_kib;
 use crate::{CHANNEL, Opts, PUB_KEY, SUB_KEY};
 
@@ -22,18 +22,7 @@ const STALL: Duration = Duration::from_secs(10);
 
 /// Starts a dev server (unless `--origin`) and runs the soak client in a child process.
 pub fn run(o: &Opts) -> Result<(), String> {
-    let server = match o.text("origin") {
-        Some(_) => None,
-        None => Some(
-            DevServer::start(([127, 0, 0, 1], 0).into(), Options::default())
-                .map_err(|e| format!("dev server: {e}"))?,
-        ),
-    };
-    let origin = o
-        .text("origin")
-        .map(str::to_owned)
-        .or_else(|| server.as_ref().map(DevServer::origin))
-        .unwrap_or_default();
+    let (origin, server) = origin(o)?;
     let status = Command::new(std::env::current_exe().map_err(|e| e.to_string())?)
         .args(["soak-client", "--origin", &origin])
         .args(["--seconds", &o.number("seconds", 60)?.to_string()])
