@@ -84,6 +84,7 @@ pub mod status;
 pub mod subscribe;
 pub mod timetoken;
 pub mod transcript;
+mod transition;
 
 pub use crate::core::{Core, HereNowQuery, Subscribe, WATCHDOG_GRACE};
 pub use channel::{Channel, ChannelGroup, NameUse};

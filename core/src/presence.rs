@@ -8,6 +8,7 @@ use crate::error::Error;
 use crate::retry::RetryPolicy;
 use crate::rng::Rng;
 use crate::transcript::Transcript;
+use crate::transition;
 
 /// Where the heartbeat loop is.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -180,11 +181,14 @@ impl Machine {
             (Stopped | Failed, Input::Reconnect) => Heartbeating,
             _ => return Vec::new(),
         };
-        let mut out: Vec<Invocation> = exit(&self.state).into_iter().collect();
-        out.append(&mut own);
-        out.extend(entry(&next));
+        let out = transition::invocations(
+            exit(&self.state),
+            own,
+            entry(&next),
+            Invocation::name,
+            transcript,
+        );
         self.state = next;
-        transcript.invocations(out.iter().map(Invocation::name));
         out
     }
 

@@ -15,6 +15,7 @@ use crate::rng::Rng;
 use crate::status::{Category, Recovery};
 use crate::timetoken::{Cursor, Timetoken};
 use crate::transcript::Transcript;
+use crate::transition;
 
 /// Where the subscription is.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -201,11 +202,14 @@ impl Machine {
         let Some(next) = next else {
             return Vec::new();
         };
-        let mut out = exit_invocations(&self.state);
-        out.append(&mut extra);
-        out.extend(entry_invocations(&next));
+        let out = transition::invocations(
+            exit_invocations(&self.state),
+            extra,
+            entry_invocations(&next),
+            Invocation::name,
+            transcript,
+        );
         self.state = next;
-        transcript.invocations(out.iter().map(Invocation::name));
         out
     }
 
