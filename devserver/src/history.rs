@@ -24,18 +24,19 @@ pub(crate) struct History {
 fn size_of(event: &Stored) -> usize {
     const OVERHEAD: usize = 96;
     OVERHEAD
-        + event.data.get().len()
-        + event.meta.as_ref().map_or(0, |m| m.get().len())
-        + event.channel.len()
-        + event.publisher.as_ref().map_or(0, String::len)
-        + event.cmt.as_ref().map_or(0, String::len)
+        + event.content.data.get().len()
+        + event.content.meta.as_ref().map_or(0, |m| m.get().len())
+        + event.content.channel.len()
+        + event.content.publisher.as_ref().map_or(0, String::len)
+        + event.content.cmt.as_ref().map_or(0, String::len)
 }
 
 impl History {
     /// Appends `event`, keeping at most `per_channel` events per channel and `max_channels`
     /// channels (the channel with the oldest last event is forgotten first).
     pub(crate) fn push(&mut self, event: Stored, per_channel: usize, max_channels: usize) {
-        if !self.channels.contains_key(&event.channel) && self.channels.len() >= max_channels.max(1)
+        if !self.channels.contains_key(&event.content.channel)
+            && self.channels.len() >= max_channels.max(1)
         {
             let oldest = self
                 .channels
@@ -47,7 +48,10 @@ impl History {
             }
         }
         self.bytes += size_of(&event);
-        let log = self.channels.entry(event.channel.clone()).or_default();
+        let log = self
+            .channels
+            .entry(event.content.channel.clone())
+            .or_default();
         log.last_order = event.order;
         log.events.push_back(Arc::new(event));
         while log.events.len() > per_channel.max(1) {
@@ -108,20 +112,22 @@ impl History {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::message::Kind;
+    use crate::message::{Content, Kind};
     use serde_json::value::RawValue;
 
     fn event(channel: &str, order: u64) -> Stored {
         Stored {
             order,
             timetoken: order,
-            channel: channel.into(),
-            kind: Kind::Message,
-            publisher: None,
-            seqn: None,
-            meta: None,
-            data: RawValue::from_string("1".into()).unwrap(),
-            cmt: None,
+            content: Content {
+                channel: channel.into(),
+                kind: Kind::Message,
+                publisher: None,
+                seqn: None,
+                meta: None,
+                data: RawValue::from_string("1".into()).unwrap(),
+                cmt: None,
+            },
         }
     }
 

@@ -14,13 +14,9 @@ pub(crate) enum Kind {
     Presence,
 }
 
-/// One event as the server keeps it.
+/// What an event says: where it happened, who sent it and what it carries.
 #[derive(Debug)]
-pub(crate) struct Stored {
-    /// Server timetoken that orders the log; cursors compare against it.
-    pub order: u64,
-    /// The publish timetoken shown as `p.t` (differs from `order` only with `ptto`).
-    pub timetoken: u64,
+pub(crate) struct Content {
     /// The channel it happened on (`<ch>-pnpres` for presence).
     pub channel: String,
     /// Message, signal or presence.
@@ -35,6 +31,17 @@ pub(crate) struct Stored {
     pub data: Box<RawValue>,
     /// The custom message type (`cmt`).
     pub cmt: Option<String>,
+}
+
+/// One event as the server keeps it.
+#[derive(Debug)]
+pub(crate) struct Stored {
+    /// Server timetoken that orders the log; cursors compare against it.
+    pub order: u64,
+    /// The publish timetoken shown as `p.t` (differs from `order` only with `ptto`).
+    pub timetoken: u64,
+    /// What it says.
+    pub content: Content,
 }
 
 /// The `{t, r}` pair used for cursors and publish timetokens.
@@ -90,16 +97,16 @@ impl Stored {
         Envelope {
             a: "1",
             f: 0,
-            e: (self.kind == Kind::Signal).then_some(1),
-            i: self.publisher.as_deref(),
-            s: self.seqn,
+            e: (self.content.kind == Kind::Signal).then_some(1),
+            i: self.content.publisher.as_deref(),
+            s: self.content.seqn,
             p: Cursor::new(self.timetoken, region),
             k: sub_key,
-            c: &self.channel,
-            u: self.meta.as_deref(),
-            d: &self.data,
+            c: &self.content.channel,
+            u: self.content.meta.as_deref(),
+            d: &self.content.data,
             b: matched,
-            cmt: self.cmt.as_deref(),
+            cmt: self.content.cmt.as_deref(),
         }
     }
 }

@@ -8,7 +8,7 @@ use crate::body::Body;
 use crate::encoding::escaped_len;
 use crate::errors::{ApiError, Service, respond};
 use crate::json;
-use crate::message::Kind;
+use crate::message::{Content, Kind};
 use crate::request::Req;
 use crate::state::{Draft, Shared};
 
@@ -70,17 +70,19 @@ pub(crate) fn handle(
         .transpose()
         .map_err(|_| ApiError::bad(Service::Balancer, "Invalid ptto"))?;
     let draft = Draft {
-        channel: channel.to_owned(),
-        kind: if signal { Kind::Signal } else { Kind::Message },
-        publisher: req.non_empty("uuid").map(str::to_owned),
-        seqn: if signal {
-            None
-        } else {
-            req.param("seqn").and_then(|s| s.parse().ok())
+        content: Content {
+            channel: channel.to_owned(),
+            kind: if signal { Kind::Signal } else { Kind::Message },
+            publisher: req.non_empty("uuid").map(str::to_owned),
+            seqn: if signal {
+                None
+            } else {
+                req.param("seqn").and_then(|s| s.parse().ok())
+            },
+            meta,
+            data,
+            cmt,
         },
-        meta,
-        data,
-        cmt,
         timetoken,
     };
     let stored = shared.lock().store(sub_key, draft, options);

@@ -11,7 +11,7 @@ use tokio::sync::watch;
 use crate::faults::Faults;
 use crate::groups::Groups;
 use crate::history::History;
-use crate::message::{Kind, Stored};
+use crate::message::{Content, Kind, Stored};
 use crate::options::Options;
 use crate::parked::Parked;
 use crate::presence::{Event, Limits, Presence};
@@ -49,20 +49,8 @@ impl Keyset {
 /// A message about to be stored; the server assigns its timetoken.
 #[derive(Debug)]
 pub(crate) struct Draft {
-    /// Channel.
-    pub channel: String,
-    /// Message, signal or presence.
-    pub kind: Kind,
-    /// `i`.
-    pub publisher: Option<String>,
-    /// `s`.
-    pub seqn: Option<u64>,
-    /// `u`.
-    pub meta: Option<Box<RawValue>>,
-    /// `d`.
-    pub data: Box<RawValue>,
-    /// `cmt`.
-    pub cmt: Option<String>,
+    /// What it says.
+    pub content: Content,
     /// A publish timetoken override (`ptto`).
     pub timetoken: Option<u64>,
 }
@@ -102,13 +90,7 @@ impl Inner {
         let stored = Stored {
             order,
             timetoken,
-            channel: draft.channel,
-            kind: draft.kind,
-            publisher: draft.publisher,
-            seqn: draft.seqn,
-            meta: draft.meta,
-            data: draft.data,
-            cmt: draft.cmt,
+            content: draft.content,
         };
         keyset
             .history
@@ -239,13 +221,15 @@ fn presence_draft(event: Event) -> Draft {
         }
     };
     Draft {
-        channel: format!("{channel}-pnpres"),
-        kind: Kind::Presence,
-        publisher: None,
-        seqn: None,
-        meta,
-        data: data.ok().and_then(raw).unwrap_or_default(),
-        cmt: None,
+        content: Content {
+            channel: format!("{channel}-pnpres"),
+            kind: Kind::Presence,
+            publisher: None,
+            seqn: None,
+            meta,
+            data: data.ok().and_then(raw).unwrap_or_default(),
+            cmt: None,
+        },
         timetoken: None,
     }
 }

@@ -53,14 +53,17 @@ impl Subscription {
         let Some(filter) = &self.filter else {
             return true;
         };
-        if event.kind == Kind::Presence {
+        if event.content.kind == Kind::Presence {
             return true;
         }
         let parse = |raw: Option<&serde_json::value::RawValue>| {
             raw.and_then(|r| serde_json::from_str::<Value>(r.get()).ok())
                 .unwrap_or(Value::Null)
         };
-        filter.matches(&parse(event.meta.as_deref()), &parse(Some(&event.data)))
+        filter.matches(
+            &parse(event.content.meta.as_deref()),
+            &parse(Some(&event.content.data)),
+        )
     }
 
     /// Events after `cursor` on the subscribed channels (direct, wildcard, then via groups,
