@@ -375,7 +375,8 @@ fn key(m: &Message) -> Key {
 ///   the dedupe window, in order, and none twice within the window;
 /// * the cursor changes only by an answer (adopted verbatim), a catch-up timetoken, or a
 ///   reset by unsubscribe-all or by an unsubscribe that empties the set;
-/// * every operation gets exactly one result; an answer to a retired request changes nothing;
+/// * every operation gets exactly one result (all of them by [`Driver::finish`]); an answer to
+///   a retired request changes nothing;
 /// * after `handle_timeout(now)`, `poll_timeout()` is `None` or later than `now`, and there is
 ///   a deadline while anything is in flight.
 pub struct Driver {
@@ -466,6 +467,27 @@ impl Driver {
     /// Closes the client (unsubscribe-all plus cancelling every operation).
     pub fn close(&mut self) {
         self.run(Step::UnsubscribeAll, |core, now| core.close(now));
+    }
+
+    /// Ends the run: closes the client, then every operation started must have its result
+    /// (answered, failed, or cancelled by the close) and only leaves may be left in flight.
+    pub fn finish(&mut self) {
+        self.close();
+        assert!(
+            self.operations.is_empty(),
+            "operations without a result after close: {:?}",
+            self.operations
+        );
+        assert!(
+            self.in_flight
+                .values()
+                .all(|r| r.path().ends_with("/leave")),
+            "requests other than leaves in flight after close: {:?}",
+            self.in_flight
+                .values()
+                .map(Request::path)
+                .collect::<Vec<_>>()
+        );
     }
 
     /// Disconnects.

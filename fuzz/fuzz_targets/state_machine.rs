@@ -435,4 +435,5 @@ fuzz_target!(|input: Input| {
             Step::AdvanceToDeadline => driver.advance_to_deadline(),
         }
     }
+    driver.finish();
 });
