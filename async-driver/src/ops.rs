@@ -3,7 +3,6 @@
 use std::future::IntoFuture;
 
 use pn_core::{ClientError, CommandError, HereNow, HereNowQuery, Outcome, Publish, Timetoken};
-use serde::Serialize;
 
 use crate::client::{Client, expect};
 use crate::runtime::{BoxFuture, Runtime};
@@ -29,35 +28,7 @@ impl<'a, R: Runtime> PublishBuilder<'a, R> {
         }
     }
 
-    /// Whether the service stores the message in history.
-    pub fn store(self, store: bool) -> Self {
-        self.map(|p| Ok(p.store(store)))
-    }
-
-    /// How many hours history keeps the message.
-    pub fn ttl(self, hours: u32) -> Self {
-        self.map(|p| Ok(p.ttl(hours)))
-    }
-
-    /// Metadata (a JSON object) delivered with the message and readable by filters.
-    pub fn meta<T: Serialize + ?Sized>(self, meta: &T) -> Self {
-        self.map(|p| p.meta(meta))
-    }
-
-    /// Whether the message is replicated to other points of presence.
-    pub fn replicate(self, replicate: bool) -> Self {
-        self.map(|p| Ok(p.replicate(replicate)))
-    }
-
-    /// Sends with POST (message in the body) instead of GET.
-    pub fn use_post(self, post: bool) -> Self {
-        self.map(|p| Ok(p.use_post(post)))
-    }
-
-    /// The user's message type (3–50 characters: letters, digits, `-`, `_`).
-    pub fn custom_message_type(self, kind: &str) -> Self {
-        self.map(|p| p.custom_message_type(kind))
-    }
+    pn_core::publish_options!();
 }
 
 impl<'a, R: Runtime> IntoFuture for PublishBuilder<'a, R> {

@@ -74,6 +74,7 @@ pub mod error;
 pub mod event;
 pub mod presence;
 pub mod publish;
+mod publish_options;
 pub mod reliable;
 pub mod replay;
 pub mod request;
@@ -102,3 +103,6 @@ pub use request::{
 pub use retry::RetryPolicy;
 pub use status::{Category, Operation, Recovery, Status};
 pub use timetoken::{Cursor, Region, Timetoken};
+
+#[doc(hidden)]
+pub use serde as __serde;

@@ -50,35 +50,7 @@ impl<'a> PublishBuilder<'a> {
         self
     }
 
-    /// Whether the service stores the message in history.
-    pub fn store(self, store: bool) -> Self {
-        self.map(|p| Ok(p.store(store)))
-    }
-
-    /// How many hours history keeps it.
-    pub fn ttl(self, hours: u32) -> Self {
-        self.map(|p| Ok(p.ttl(hours)))
-    }
-
-    /// Metadata (a JSON object), readable by filter expressions.
-    pub fn meta<T: Serialize + ?Sized>(self, meta: &T) -> Self {
-        self.map(|p| p.meta(meta))
-    }
-
-    /// Whether the message is replicated to other points of presence.
-    pub fn replicate(self, replicate: bool) -> Self {
-        self.map(|p| Ok(p.replicate(replicate)))
-    }
-
-    /// The user's message type (3–50 letters, digits, `-`, `_`).
-    pub fn custom_message_type(self, kind: &str) -> Self {
-        self.map(|p| p.custom_message_type(kind))
-    }
-
-    /// Send with POST (message in the body) instead of GET.
-    pub fn use_post(self, post: bool) -> Self {
-        self.map(|p| Ok(p.use_post(post)))
-    }
+    pn_core::publish_options!();
 
     /// Publishes and waits for the service's answer: the message's timetoken.
     pub fn send(self) -> Result<Timetoken, ClientError> {
