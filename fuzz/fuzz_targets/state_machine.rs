@@ -52,8 +52,27 @@ struct Setup {
     filter: bool,
     odd_user_id: bool,
     few_names: bool,
+    /// Subscribe and request timeouts from `TIMEOUTS` (some refused by `Config::validate`).
+    timeouts: Option<(u8, u8)>,
     reliable: Option<(u8, u8, bool)>,
 }
+
+/// From 1 ms to the longest accepted (a day) and beyond.
+const TIMEOUTS: [Duration; 6] = [
+    Duration::from_millis(1),
+    Duration::from_secs(10),
+    Duration::from_secs(310),
+    Duration::from_secs(24 * 3600),
+    Duration::from_secs(24 * 3600 + 1),
+    Duration::MAX,
+];
+/// Around the longest accepted retry delay (an hour).
+const LONG_DELAYS: [Duration; 4] = [
+    Duration::from_secs(3599),
+    Duration::from_secs(3600),
+    Duration::from_secs(3601),
+    Duration::MAX,
+];
 
 #[derive(Arbitrary, Debug)]
 enum Retry {
@@ -65,6 +84,12 @@ enum Retry {
     Exponential {
         min_ms: u16,
         max_s: u8,
+        max_retries: u8,
+    },
+    /// Linear or exponential with a delay from `LONG_DELAYS`.
+    Long {
+        exponential: bool,
+        delay: u8,
         max_retries: u8,
     },
 }
@@ -186,6 +211,10 @@ fn config(s: &Setup) -> Config {
     if s.few_names {
         c.max_subscribed_names = 3;
     }
+    if let Some((sub, req)) = s.timeouts {
+        c.subscribe_timeout = TIMEOUTS[usize::from(sub) % TIMEOUTS.len()];
+        c.request_timeout = TIMEOUTS[usize::from(req) % TIMEOUTS.len()];
+    }
     c.heartbeat_interval = s.heartbeat_interval.map(|h| u64::from(h % 20));
     c.presence_timeout = s.presence_timeout.map(|t| 20 + u64::from(t % 301));
     c.retry_policy = retry(&s.retry);
@@ -233,6 +262,23 @@ fn retry(r: &Retry) -> RetryPolicy {
                 min_delay: min,
                 max_delay: min.max(Duration::from_secs(u64::from(max_s))),
                 max_retries: u32::from(max_retries % 8),
+            }
+        }
+        Retry::Long {
+            exponential,
+            delay,
+            max_retries,
+        } => {
+            let delay = LONG_DELAYS[usize::from(delay) % LONG_DELAYS.len()];
+            let max_retries = u32::from(max_retries % 8);
+            if exponential {
+                RetryPolicy::Exponential {
+                    min_delay: Duration::from_secs(1),
+                    max_delay: delay,
+                    max_retries,
+                }
+            } else {
+                RetryPolicy::Linear { delay, max_retries }
             }
         }
     }
