@@ -1005,6 +1005,17 @@ impl Core {
                     State::Handshaking | State::HandshakeReconnecting(_)
                 );
                 let decoded = result.and_then(|r| decode::subscribe(&r));
+                if let Ok(body) = &decoded
+                    && let Some(first) = body.skipped.first()
+                {
+                    let error = first.clone();
+                    self.status(
+                        error.category(),
+                        Operation::Subscribe,
+                        Some(error),
+                        Recovery::None,
+                    );
+                }
                 let input = match (decoded, handshake) {
                     (Ok(body), true) => Input::HandshakeSuccess(body.cursor, body.messages),
                     (Ok(body), false) => Input::ReceiveSuccess(body.cursor, body.messages),

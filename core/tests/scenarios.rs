@@ -886,3 +886,31 @@ fn an_unanswered_long_poll_times_out_and_is_retried() {
     assert!(h.take_events().is_empty());
     assert_eq!(h.core.cursor().timetoken, Timetoken(100));
 }
+
+#[test]
+fn an_unreadable_envelope_is_reported_and_the_rest_delivered() {
+    let mut h = Harness::new(config(linear(3)));
+    let rx = receiving(&mut h, &["a"], 10, 1);
+    h.take_events();
+    let bad = r#"{"c":"a","d":1}"#.to_owned();
+    h.answer(rx.id, subscribe_body(11, 1, &[bad, envelope("a", 11, r#""ok""#)]));
+    let next = h.expect_one("/v2/subscribe");
+    assert_eq!(query_param(&next, "tt"), Some("11"), "the cursor moved on");
+    let events = h.take_events();
+    let statuses: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Status(s) => Some(s.category),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(statuses, [Category::MalformedResponse]);
+    let payloads: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Message(m) => Some(m.payload.get().to_owned()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(payloads, [r#""ok""#]);
+}

@@ -30,6 +30,9 @@ pub struct SubscribeBody {
     pub cursor: Cursor,
     /// The events in `m`, in order.
     pub messages: Vec<Message>,
+    /// Why envelopes of `m` that lacked a channel, timetoken or payload were left out (the
+    /// rest of the answer, cursor included, still counts, so a retry does not fetch them again).
+    pub skipped: Vec<Error>,
 }
 
 /// Decodes a subscribe (handshake or receive) answer.

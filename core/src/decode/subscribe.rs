@@ -68,13 +68,20 @@ pub(super) fn decode(response: &Response) -> Result<SubscribeBody, Error> {
             ),
         },
     };
-    let messages = body
-        .m
-        .unwrap_or_default()
-        .into_iter()
-        .map(|envelope| message(status, envelope))
-        .collect::<Result<_, _>>()?;
-    Ok(SubscribeBody { cursor, messages })
+    let envelopes = body.m.unwrap_or_default();
+    let mut messages = Vec::with_capacity(envelopes.len());
+    let mut skipped = Vec::new();
+    for envelope in envelopes {
+        match message(status, envelope) {
+            Ok(m) => messages.push(m),
+            Err(e) => skipped.push(e),
+        }
+    }
+    Ok(SubscribeBody {
+        cursor,
+        messages,
+        skipped,
+    })
 }
 
 fn timetoken(status: u16, raw: Option<&RawValue>, what: &str) -> Result<Timetoken, Error> {
@@ -365,11 +372,6 @@ mod tests {
             r#"{"t":{"t":"1","r":99999999999},"m":[]}"#,
             r#"{"t":{"t":"1","r":1},"m":{}}"#,
             r#"{"t":{"t":"1","r":1},"m":[1]}"#,
-            r#"{"t":{"t":"1","r":1},"m":[{"c":"x","d":1}]}"#,
-            r#"{"t":{"t":"1","r":1},"m":[{"c":"x","p":{"t":"2"}}]}"#,
-            r#"{"t":{"t":"1","r":1},"m":[{"p":{"t":"2"},"d":1}]}"#,
-            r#"{"t":{"t":"1","r":1},"m":[{"c":7,"p":{"t":"2"},"d":1}]}"#,
-            r#"{"t":{"t":"1","r":1},"m":[{"c":"x","p":{"t":2.5},"d":1}]}"#,
         ];
         for body in cases {
             assert!(
@@ -379,6 +381,26 @@ mod tests {
                 ),
                 "{body}"
             );
+        }
+    }
+
+    #[test]
+    fn unreadable_envelopes_are_skipped_and_the_cursor_still_counts() {
+        for bad in [
+            r#"{"c":"x","d":1}"#,
+            r#"{"c":"x","p":{"t":"2"}}"#,
+            r#"{"p":{"t":"2"},"d":1}"#,
+            r#"{"c":7,"p":{"t":"2"},"d":1}"#,
+            r#"{"c":"x","p":{"t":2.5},"d":1}"#,
+        ] {
+            let good = r#"{"c":"y","p":{"t":"3","r":1},"d":"ok"}"#;
+            let body = format!(r#"{{"t":{{"t":"9","r":1}},"m":[{bad},{good}]}}"#);
+            let b = ok(&body);
+            assert_eq!(b.cursor.timetoken, Timetoken(9), "{bad}");
+            assert_eq!(b.messages.len(), 1, "{bad}");
+            assert_eq!(b.messages[0].payload.get(), r#""ok""#);
+            assert_eq!(b.skipped.len(), 1, "{bad}");
+            assert!(matches!(b.skipped[0], Error::Malformed { status: 200, .. }));
         }
     }
 
