@@ -83,7 +83,9 @@ pub struct Message {
 }
 
 impl Message {
-    /// Parses the payload into `T`.
+    /// Parses the payload into `T`. The payload is whatever JSON the publisher sent, so it can
+    /// hold numbers, escapes or nesting that `T` cannot (`1e400`, a lone `\ud800`, more than 128
+    /// levels for `serde_json::Value`); those give an error here, never a panic.
     pub fn parse<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
         serde_json::from_str(self.payload.get())
     }
