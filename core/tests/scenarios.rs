@@ -893,7 +893,10 @@ fn an_unreadable_envelope_is_reported_and_the_rest_delivered() {
     let rx = receiving(&mut h, &["a"], 10, 1);
     h.take_events();
     let bad = r#"{"c":"a","d":1}"#.to_owned();
-    h.answer(rx.id, subscribe_body(11, 1, &[bad, envelope("a", 11, r#""ok""#)]));
+    h.answer(
+        rx.id,
+        subscribe_body(11, 1, &[bad, envelope("a", 11, r#""ok""#)]),
+    );
     let next = h.expect_one("/v2/subscribe");
     assert_eq!(query_param(&next, "tt"), Some("11"), "the cursor moved on");
     let events = h.take_events();
