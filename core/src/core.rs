@@ -366,7 +366,8 @@ impl Core {
     // ----- request building -----
 
     fn unix_seconds(&self, now: Instant) -> u64 {
-        (self.epoch.1 + now.saturating_duration_since(self.epoch.0)).as_secs()
+        let elapsed = now.saturating_duration_since(self.epoch.0);
+        self.epoch.1.saturating_add(elapsed).as_secs()
     }
 
     /// Turns an endpoint into a complete request: common parameters, signature, encoding.

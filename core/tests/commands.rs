@@ -447,3 +447,19 @@ fn a_valid_core_is_untouched_by_a_string_of_errors() {
     let hs = h.expect_one("/v2/subscribe");
     assert_eq!(query_param(&hs, "tt"), Some("0"));
 }
+
+#[test]
+fn a_clock_at_the_end_of_time_signs_without_panicking() {
+    let now = std::time::Instant::now();
+    let mut config = pn_core::Config::new("sub", "u").with_publish_key("pub");
+    config.secret_key = Some("sec".into());
+    let mut core = pn_core::Core::new(config, 1, now, std::time::Duration::MAX).unwrap();
+    core.time(now + std::time::Duration::from_secs(10));
+    let Some(pn_core::TransportAction::Send(r)) = core.poll_transmit() else {
+        panic!("a time request")
+    };
+    assert!(
+        r.path_and_query
+            .contains(&format!("timestamp={}", u64::MAX))
+    );
+}
