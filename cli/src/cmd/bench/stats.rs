@@ -98,7 +98,8 @@ mod tests {
         assert!(peak_rss_kib() >= rss);
         let spin = std::time::Instant::now();
         while spin.elapsed() < Duration::from_millis(30) {}
-        assert!(process_cpu() >= thread_cpu());
+        let thread = thread_cpu();
+        assert!(process_cpu() >= thread);
     }
 
     #[test]
