@@ -477,7 +477,7 @@ impl Core {
         if let Some(reliable) = &mut self.reliable {
             let op = OperationId(self.next_id);
             reliable.enqueue(op, publish)?;
-            self.next_id += 1;
+            self.next_id += 1; // only a queued publish takes an id
             self.pump_reliable(now);
             return Ok(op);
         }

@@ -177,17 +177,6 @@ impl Machine {
         self.cursor
     }
 
-    /// Whether a request of the engine's may be in flight or about to be.
-    pub fn is_active(&self) -> bool {
-        matches!(
-            self.state,
-            State::Handshaking
-                | State::HandshakeReconnecting(_)
-                | State::Receiving
-                | State::ReceiveReconnecting(_)
-        )
-    }
-
     /// Feeds one input; the invocations to carry out, in order.
     pub fn handle(
         &mut self,

@@ -62,9 +62,21 @@ impl SubscriptionSet {
         groups: &[ChannelGroup],
         with_presence: bool,
     ) -> usize {
-        let mut copy = self.clone();
-        copy.add(channels, groups, with_presence);
-        copy.len()
+        let with_names = |c: &Channel| [Some(c.clone()), with_presence.then(|| c.presence())];
+        let new_channels: BTreeSet<Channel> = channels
+            .iter()
+            .flat_map(with_names)
+            .flatten()
+            .filter(|c| !self.channels.contains(c))
+            .collect();
+        let with_names = |g: &ChannelGroup| [Some(g.clone()), with_presence.then(|| g.presence())];
+        let new_groups: BTreeSet<ChannelGroup> = groups
+            .iter()
+            .flat_map(with_names)
+            .flatten()
+            .filter(|g| !self.groups.contains(g))
+            .collect();
+        self.len() + new_channels.len() + new_groups.len()
     }
 
     /// Removes names and their presence names; what was removed.
@@ -121,11 +133,6 @@ impl SubscriptionSet {
         self.groups.iter()
     }
 
-    /// Whether `name` (a channel or group, possibly with `-pnpres`) is subscribed.
-    pub fn contains_channel(&self, c: &Channel) -> bool {
-        self.channels.contains(c)
-    }
-
     /// Number of names.
     pub fn len(&self) -> usize {
         self.channels.len() + self.groups.len()
@@ -157,6 +164,10 @@ mod tests {
         assert_eq!(s.len(), 2);
         let g = ChannelGroup::new("g").unwrap();
         s.add(&[], std::slice::from_ref(&g), true);
+        assert_eq!(
+            s.len_after_add(&[ch("b"), ch("c")], std::slice::from_ref(&g), true),
+            6
+        );
         assert_eq!(s.presence_free().groups, [g]);
         let all = s.clear();
         assert_eq!(all.channels, [ch("b")]);
