@@ -40,6 +40,17 @@ pub(crate) enum Command {
 
 type Completion = (RequestId, Result<Response, TransportError>);
 
+/// The message of the error a request gets when its timeout passes.
+pub(crate) const TIMED_OUT: &str = "no complete answer within the request timeout";
+
+/// A request being sent by a task of its own.
+struct InFlight {
+    /// Dropping it cancels the task.
+    _cancel: oneshot::Sender<()>,
+    /// When the request times out.
+    deadline: Instant,
+}
+
 struct Closing {
     deadline: Instant,
     waiters: Vec<oneshot::Sender<()>>,
@@ -53,10 +64,10 @@ pub(crate) struct Driver<R: Runtime> {
     commands: mpsc::UnboundedReceiver<Command>,
     done_tx: mpsc::UnboundedSender<Completion>,
     done_rx: mpsc::UnboundedReceiver<Completion>,
-    /// Dropping a request's sender cancels its task.
-    in_flight: HashMap<RequestId, oneshot::Sender<()>>,
+    in_flight: HashMap<RequestId, InFlight>,
     waiting: HashMap<OperationId, Reply>,
     listeners: Arc<Listeners>,
+    /// One timer for every deadline; it may fire early (see [`Driver::arm`]).
     timer: Option<(Instant, BoxFuture<'static, ()>)>,
     closing: Option<Closing>,
 }
@@ -155,21 +166,41 @@ impl<R: Runtime> Driver<R> {
         }
     }
 
-    /// Spawns the task that sends `request`, bounded by its timeout, and reports back.
+    /// Spawns the task that sends `request` and reports back; its timeout is the driver's.
     fn start(&mut self, request: Request) {
-        let (cancel_tx, cancel_rx) = oneshot::channel::<()>();
+        let (cancel, cancelled) = oneshot::channel::<()>();
         let id = request.id;
         let deadline = Instant::now() + request.timeout;
-        self.in_flight.insert(id, cancel_tx);
+        self.in_flight.insert(
+            id,
+            InFlight {
+                _cancel: cancel,
+                deadline,
+            },
+        );
         let send = self.runtime.send(self.core.origin(), request);
-        let sleep = self.runtime.sleep_until(deadline);
         let done = self.done_tx.clone();
         let task = self.tasks.track(async move {
-            if let Some(result) = race(cancel_rx, send, sleep).await {
+            if let Some(result) = unless_cancelled(cancelled, send).await {
                 let _ = done.unbounded_send((id, result));
             }
         });
         self.runtime.spawn(task);
+    }
+
+    /// Cancels the requests whose timeout passed and tells the core they timed out.
+    fn expire(&mut self, now: Instant) {
+        let overdue: Vec<RequestId> = self
+            .in_flight
+            .iter()
+            .filter(|(_, f)| f.deadline <= now)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in overdue {
+            self.in_flight.remove(&id);
+            let timeout = TransportError::new(TransportErrorKind::Timeout, TIMED_OUT);
+            self.core.handle_response(id, Err(timeout), now);
+        }
     }
 
     fn finished_closing(&self, now: Instant) -> bool {
@@ -178,35 +209,41 @@ impl<R: Runtime> Driver<R> {
             .is_some_and(|c| self.core.in_flight() == 0 || now >= c.deadline)
     }
 
+    /// The earliest of the core's deadline, the requests' timeouts and the closing deadline.
     fn next_deadline(&self) -> Option<Instant> {
         let closing = self.closing.as_ref().map(|c| c.deadline);
-        match (self.core.poll_timeout(), closing) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
+        let requests = self.in_flight.values().map(|f| f.deadline).min();
+        [self.core.poll_timeout(), closing, requests]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// Makes sure the timer fires no later than the next deadline.
+    ///
+    /// A timer set for an earlier deadline is kept even when that deadline is gone (the request
+    /// answered, say): firing early costs one look at the clock, while re-arming on every
+    /// request costs a timer registration and, on most runtimes, a wake-up of their reactor.
+    fn arm(&mut self) {
+        let Some(next) = self.next_deadline() else {
+            return;
+        };
+        if self.timer.as_ref().is_none_or(|(at, _)| next < *at) {
+            self.timer = Some((next, self.runtime.sleep_until(next)));
         }
     }
 }
 
-/// Waits for the answer, unless cancelled (`None`) or timed out first.
-async fn race(
+/// Waits for the answer, unless cancelled first (`None`).
+async fn unless_cancelled(
     mut cancel: oneshot::Receiver<()>,
     mut send: BoxFuture<'static, Result<Response, TransportError>>,
-    mut sleep: BoxFuture<'static, ()>,
 ) -> Option<Result<Response, TransportError>> {
     std::future::poll_fn(move |cx| {
         if Pin::new(&mut cancel).poll(cx).is_ready() {
             return Poll::Ready(None);
         }
-        if let Poll::Ready(result) = send.as_mut().poll(cx) {
-            return Poll::Ready(Some(result));
-        }
-        if sleep.as_mut().poll(cx).is_ready() {
-            return Poll::Ready(Some(Err(TransportError::new(
-                TransportErrorKind::Timeout,
-                "no complete answer within the request timeout",
-            ))));
-        }
-        Poll::Pending
+        send.as_mut().poll(cx).map(Some)
     })
     .await
 }
@@ -234,10 +271,7 @@ impl<R: Runtime> Future for Driver<R> {
             if this.finished_closing(Instant::now()) {
                 return Poll::Ready(());
             }
-            let next = this.next_deadline();
-            if next != this.timer.as_ref().map(|(t, _)| *t) {
-                this.timer = next.map(|t| (t, this.runtime.sleep_until(t)));
-            }
+            this.arm();
             let Some((deadline, sleep)) = &mut this.timer else {
                 return Poll::Pending;
             };
@@ -247,6 +281,7 @@ impl<R: Runtime> Future for Driver<R> {
             // Trust the timer even if the clock reads a hair earlier than the deadline.
             let now = Instant::now().max(*deadline);
             this.timer = None;
+            this.expire(now);
             this.core.handle_timeout(now);
             this.flush();
             if this.finished_closing(now) {

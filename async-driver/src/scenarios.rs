@@ -12,8 +12,8 @@ use std::task::Poll;
 use std::time::Duration;
 
 use pn_core::{
-    Category, ClientError, Cursor, Event, Message, MessageKind, PresenceAction, RetryPolicy,
-    Status, Subscribe,
+    Category, ClientError, Cursor, Error, Event, Message, MessageKind, PresenceAction, RetryPolicy,
+    Status, Subscribe, TransportErrorKind,
 };
 use pn_devserver::{DevServer, Endpoint, Fault, FaultRule, Options, Target};
 
@@ -522,6 +522,38 @@ pub async fn fault_stalled<H: Harness>(h: &H) {
     recovers_from(h, Fault::Stall, options, Duration::from_millis(800)).await;
 }
 
+/// A request the server never answers fails as a `Timeout` once the request timeout passes,
+/// timed by the driver (the core's backstop watchdog, 5 s later, words its error differently);
+/// the next request goes through.
+pub async fn request_timeout<H: Harness>(h: &H) {
+    let server = server(Options::default());
+    server
+        .faults()
+        .inject(FaultRule::new(Fault::Stall, Target::Next(1)).on(Endpoint::Publish));
+    let built = h
+        .builder()
+        .subscribe_key(KEY)
+        .publish_key(KEY)
+        .user_id("u")
+        .origin(server.origin())
+        .request_timeout(Duration::from_millis(300))
+        .build();
+    let c = ok("build", built);
+    match within(h, "the stalled publish", c.publish("ch", "lost")).await {
+        Err(ClientError::Failed(Error::Transport(e))) => {
+            assert_eq!(e.kind, TransportErrorKind::Timeout, "{e:?}");
+            assert_eq!(e.message, crate::driver::TIMED_OUT, "timed by the driver");
+        }
+        other => panic!("the stalled publish: {other:?}"),
+    }
+    ok(
+        "publish",
+        within(h, "the next publish", c.publish("ch", "next")).await,
+    );
+    assert_eq!(server.faults().request_count(Endpoint::Publish), 2);
+    c.close().await;
+}
+
 /// A 403 from access control surfaces as an `AccessDenied` status and the core stops retrying.
 pub async fn access_denied<H: Harness>(h: &H) {
     let mut grants = HashMap::new();
@@ -661,6 +693,7 @@ macro_rules! scenario_tests {
             fault_server_error,
             fault_rate_limited,
             fault_stalled,
+            request_timeout,
             access_denied,
             shutdown,
             listeners
@@ -700,6 +733,7 @@ pub async fn all<H: Harness>(h: &H) {
     fault_server_error(h).await;
     fault_rate_limited(h).await;
     fault_stalled(h).await;
+    request_timeout(h).await;
     access_denied(h).await;
     shutdown(h).await;
     listeners(h).await;

@@ -2,7 +2,11 @@
 //! written once. The two async adapters share `pn_async_driver::Client`, so their arms run
 //! the same code under their own executor; the blocking adapter has its own call shapes.
 
+use std::future::Future;
+use std::sync::Arc;
 use std::time::Instant;
+
+use pn_async_std::SpawnerExt;
 
 use pn_core::{
     Channel, ClientError, CommandError, Config, Event, HereNow, HereNowQuery, Publish, RawJson,
@@ -103,7 +107,9 @@ macro_rules! each {
     ($self:expr, $c:ident => async $async:expr, blocking $blocking:expr) => {
         match &$self.inner {
             Inner::Hyper { rt, client: $c, .. } => rt.block_on(async { $async }),
-            Inner::AsyncStd { client: $c, .. } => futures_lite::future::block_on(async { $async }),
+            Inner::AsyncStd {
+                local, client: $c, ..
+            } => local.block_on(async { $async }),
             Inner::Blocking { client: $c, .. } => $blocking,
         }
     };
@@ -116,6 +122,7 @@ enum Inner {
         events: pn_hyper::Listener,
     },
     AsyncStd {
+        local: LocalTasks,
         client: pn_async_std::Client,
         events: pn_async_std::Listener,
     },
@@ -125,7 +132,7 @@ enum Inner {
     },
 }
 
-/// Where the hyper client's tokio tasks run.
+/// Where an async client's tasks (tokio's for hyper, an `async-executor`'s for async-std) run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Executor {
     /// On a worker thread of their own: the client makes progress between calls (needed when
@@ -134,6 +141,25 @@ pub enum Executor {
     /// On the calling thread, only while one of this client's calls runs: no thread hop per
     /// call, for one client driven from one thread (`pn bench`).
     CallingThread,
+}
+
+/// Where the async-std client's tasks run: the adapter's own background thread, or an executor
+/// that runs them on the calling thread while a call blocks (see [`Executor`]).
+enum LocalTasks {
+    /// The adapter's built-in executor thread.
+    Background,
+    /// This executor, run by every blocking call.
+    CallingThread(Arc<async_executor::Executor<'static>>),
+}
+
+impl LocalTasks {
+    /// Runs `future` to completion on this thread, with the client's tasks if they live here.
+    fn block_on<T>(&self, future: impl Future<Output = T>) -> T {
+        match self {
+            LocalTasks::Background => futures_lite::future::block_on(future),
+            LocalTasks::CallingThread(executor) => async_io::block_on(executor.run(future)),
+        }
+    }
 }
 
 /// A client of the chosen transport with one event listener, registered before anything is
@@ -166,9 +192,23 @@ impl Client {
                 Inner::Hyper { rt, client, events }
             }
             TransportKind::AsyncStd => {
-                let client = pn_async_std::Client::new(config)?;
+                let mut builder = pn_async_std::ClientBuilder::new().config(config);
+                let local = match executor {
+                    Executor::Background => LocalTasks::Background,
+                    Executor::CallingThread => {
+                        let tasks = Arc::new(async_executor::Executor::new());
+                        let spawner = tasks.clone();
+                        builder = builder.spawner(move |task| spawner.spawn(task).detach());
+                        LocalTasks::CallingThread(tasks)
+                    }
+                };
+                let client = builder.build()?;
                 let events = client.listen();
-                Inner::AsyncStd { client, events }
+                Inner::AsyncStd {
+                    local,
+                    client,
+                    events,
+                }
             }
             TransportKind::Blocking => {
                 let client = pn_blocking::Client::new(config)?;
@@ -252,9 +292,9 @@ impl Client {
                     None => events.next().await,
                 }
             }),
-            Inner::AsyncStd { events, .. } => {
+            Inner::AsyncStd { local, events, .. } => {
                 use futures_lite::FutureExt;
-                futures_lite::future::block_on(async {
+                local.block_on(async {
                     match deadline {
                         Some(d) => {
                             events
