@@ -314,6 +314,15 @@ impl Core {
         self.in_flight.len()
     }
 
+    /// The operation whose outcome request `id` decides, if it is in flight and serves one
+    /// (a subscribe, heartbeat, leave or queued publish serves none).
+    pub fn operation_of(&self, id: RequestId) -> Option<OperationId> {
+        match self.in_flight.get(&id)?.purpose {
+            Purpose::Operation(op, _) => Some(op),
+            _ => None,
+        }
+    }
+
     /// Records (or stops recording) the subscribe engine's transcript of events and invocations.
     pub fn record_transcript(&mut self, on: bool) {
         self.transcript.record(on);

@@ -917,3 +917,29 @@ fn an_unreadable_envelope_is_reported_and_the_rest_delivered() {
         .collect();
     assert_eq!(payloads, [r#""ok""#]);
 }
+
+#[test]
+fn a_request_names_the_operation_it_serves() {
+    let mut h = Harness::new(config(linear(3)));
+    let op = h
+        .core
+        .publish(Publish::new("ch", &1).unwrap(), h.now)
+        .unwrap();
+    let publish = h.expect_one("/publish/");
+    h.core
+        .subscribe(Subscribe::channels(["ch"]).unwrap(), h.now)
+        .unwrap();
+    let handshake = h.expect_one("/v2/subscribe/");
+    assert_eq!(h.core.operation_of(publish.id), Some(op));
+    assert_eq!(
+        h.core.operation_of(handshake.id),
+        None,
+        "a subscribe serves no operation"
+    );
+    h.answer(publish.id, published(17_000_000_000_000_000));
+    assert_eq!(
+        h.core.operation_of(publish.id),
+        None,
+        "answered: no longer in flight"
+    );
+}

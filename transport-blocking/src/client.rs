@@ -13,7 +13,7 @@ use pn_core::{
     Channel, ChannelGroup, ClientError, Config, Core, Error, Event, Outcome, Subscribe, Timetoken,
 };
 
-use crate::driver::{Command, Driver, Msg};
+use crate::driver::{Command, Driver, Msg, Session, Shared};
 use crate::http::{DEFAULT_MAX_BODY, HttpSettings};
 use crate::listener::{Listener, ListenerId, Registry};
 use crate::pool::{LongPoller, WorkerPool};
@@ -24,10 +24,11 @@ pub const DEFAULT_WORKERS: usize = 4;
 
 /// The blocking PubNub client. Cheap to clone: clones share one session.
 ///
-/// A driver thread owns the protocol core; a dedicated thread sends the subscribe long-poll;
-/// a small pool sends everything else; callbacks run on a dispatcher thread. Commands block
-/// the calling thread until their answer (or, for subscription changes, until the core took
-/// them, which involves no I/O).
+/// A call sends its own request from the calling thread; a driver thread fires the core's
+/// deadlines; a dedicated thread sends the subscribe long-poll; a small pool sends the
+/// requests nobody waits on; callbacks run on a dispatcher thread. Commands block the calling
+/// thread until their answer (or, for subscription changes, until the core took them, which
+/// involves no I/O).
 ///
 /// [`Client::close`] leaves the subscribed channels, waits for the leave answers (at most the
 /// request timeout) and joins every thread. Dropping the last handle without `close` starts
@@ -44,6 +45,10 @@ struct Threads {
 
 struct Inner {
     tx: Sender<Msg>,
+    shared: Shared,
+    settings: Arc<HttpSettings>,
+    /// The agent a caller sends its own requests with (the workers' one).
+    agent: ureq::Agent,
     registry: Registry,
     gauge: ThreadGauge,
     threads: Mutex<Option<Threads>>,
@@ -115,7 +120,7 @@ impl Client {
         let (tx, rx) = mpsc::channel();
         let mut workers = WorkerPool::start(options.workers, settings.clone(), tx.clone(), &gauge)
             .map_err(spawn_failed)?;
-        let mut long_poll = match LongPoller::start(settings, tx.clone(), &gauge) {
+        let mut long_poll = match LongPoller::start(settings.clone(), tx.clone(), &gauge) {
             Ok(l) => l,
             Err(e) => {
                 workers.shutdown();
@@ -135,15 +140,21 @@ impl Client {
                 return Err(spawn_failed(e));
             }
         };
-        let driver = Driver {
+        let agent = workers.agent();
+        let shared = Shared::new(Session {
             core,
-            rx,
             workers,
             long_poll,
             registry: registry.clone(),
             waiters: HashMap::new(),
             closing: None,
             close_replies: Vec::new(),
+            driver_looks_at: None,
+            driver: tx.clone(),
+        });
+        let driver = Driver {
+            shared: shared.clone(),
+            rx,
         };
         // If this spawn fails the driver is dropped, which drops its pools' job queues: the
         // I/O threads end; the dispatcher ends once the registry closes.
@@ -156,6 +167,9 @@ impl Client {
         Ok(Client {
             inner: Arc::new(Inner {
                 tx,
+                shared,
+                settings,
+                agent,
                 registry,
                 gauge,
                 threads: Mutex::new(Some(Threads { driver, dispatcher })),
@@ -163,13 +177,15 @@ impl Client {
         })
     }
 
-    /// Sends a command to the driver and waits for its outcome.
+    /// Runs a command and waits for its outcome, sending its requests from this thread.
     pub(crate) fn request(&self, cmd: Command) -> Result<Outcome, ClientError> {
         let (tx, rx) = mpsc::sync_channel(1);
-        self.inner
-            .tx
-            .send(Msg::Command(cmd, tx))
-            .map_err(|_| ClientError::Closed)?;
+        let own = self.inner.shared.lock().command(cmd, tx, Instant::now());
+        for request in own {
+            let result = self.inner.settings.execute(&self.inner.agent, &request);
+            let mut session = self.inner.shared.lock();
+            session.complete(request.id, result, Instant::now());
+        }
         rx.recv().unwrap_or(Err(ClientError::Closed))
     }
 
@@ -313,7 +329,8 @@ impl ClientBuilder {
         self
     }
 
-    /// How many threads send regular requests (default 4, at least 1).
+    /// How many threads send the regular requests no caller waits on, such as heartbeats and
+    /// leaves (default 4, at least 1).
     pub fn worker_threads(mut self, threads: usize) -> Self {
         self.options.workers = threads;
         self

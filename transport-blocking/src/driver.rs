@@ -1,8 +1,15 @@
-//! The driver thread: owns the [`Core`], feeds it commands and answers, carries out its
-//! transport actions and routes its events, then sleeps until its next deadline.
+//! The session every thread shares (the [`Core`] behind a mutex) and the driver thread, which
+//! owns none of the work but the clock: it fires the core's deadlines, takes the answers of the
+//! I/O threads and closes the session.
+//!
+//! A caller's own request (a publish, a here_now…) never crosses a thread: the caller starts the
+//! operation on the core, sends the request itself, hands the answer to the core and finds its
+//! outcome waiting. Requests that serve no caller (long-polls, heartbeats, leaves, queued
+//! publishes) go to the I/O threads.
 
 use std::collections::HashMap;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, SyncSender};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
 use pn_core::{
@@ -17,12 +24,12 @@ use crate::pool::{LongPoller, WorkerPool};
 /// Where a command's outcome goes.
 pub(crate) type Reply = SyncSender<Result<Outcome, ClientError>>;
 
-/// One input for the driver.
+/// One input for the driver thread.
 pub(crate) enum Msg {
-    /// A user command and where its outcome goes.
-    Command(Command, Reply),
     /// The answer to a request, from an I/O thread.
     Completion(RequestId, Result<Response, TransportError>),
+    /// A caller moved the next deadline earlier than the driver planned to look.
+    Wake,
     /// Leave, wait for the leave answers (bounded by the request timeout), stop every thread,
     /// then signal on the sender if one is given.
     Close(Option<Sender<()>>),
@@ -55,10 +62,9 @@ pub(crate) enum Command {
     DeleteGroup(ChannelGroup),
 }
 
-/// The state of the driver thread.
-pub(crate) struct Driver {
+/// What every thread of a client shares, behind [`Shared`]'s mutex.
+pub(crate) struct Session {
     pub core: Core,
-    pub rx: Receiver<Msg>,
     pub workers: WorkerPool,
     pub long_poll: LongPoller,
     pub registry: Registry,
@@ -66,68 +72,37 @@ pub(crate) struct Driver {
     /// Set once closing: the latest time to stop waiting for the leave answers.
     pub closing: Option<Instant>,
     pub close_replies: Vec<Sender<()>>,
+    /// When the driver thread looks at the core next on its own (`None`: only when told).
+    pub driver_looks_at: Option<Instant>,
+    /// Tells the driver thread things.
+    pub driver: Sender<Msg>,
 }
 
-impl Driver {
-    /// Runs until closed, then stops the I/O threads it owns.
-    pub fn run(mut self) {
-        loop {
-            self.drain();
-            if let Some(deadline) = self.closing
-                && (self.core.in_flight() == 0 || Instant::now() >= deadline)
-            {
-                break;
-            }
-            let now = Instant::now();
-            let deadline = [self.core.poll_timeout(), self.closing]
-                .into_iter()
-                .flatten()
-                .min();
-            let msg = match deadline {
-                Some(d) if d <= now => None,
-                Some(d) => match self.rx.recv_timeout(d - now) {
-                    Ok(m) => Some(m),
-                    Err(RecvTimeoutError::Timeout) => None,
-                    Err(RecvTimeoutError::Disconnected) => break,
-                },
-                None => match self.rx.recv() {
-                    Ok(m) => Some(m),
-                    Err(_) => break,
-                },
-            };
-            let now = Instant::now();
-            match msg {
-                None => self.core.handle_timeout(now),
-                Some(m) => self.handle(m, now),
-            }
-        }
-        self.stop();
+/// The session, shared by the driver thread, the I/O threads and every caller.
+#[derive(Clone)]
+pub(crate) struct Shared(Arc<Mutex<Session>>);
+
+impl Shared {
+    /// Shares `session`.
+    pub fn new(session: Session) -> Shared {
+        Shared(Arc::new(Mutex::new(session)))
     }
 
-    fn handle(&mut self, msg: Msg, now: Instant) {
-        match msg {
-            Msg::Command(cmd, reply) => {
-                if self.closing.is_some() {
-                    let _ = reply.send(Err(ClientError::Closed));
-                } else {
-                    self.command(cmd, reply, now);
-                }
-            }
-            Msg::Completion(id, result) => {
-                self.long_poll.finished(id);
-                self.core.handle_response(id, result, now);
-            }
-            Msg::Close(reply) => {
-                if self.closing.is_none() {
-                    self.closing = Some(now + self.core.config().request_timeout);
-                    self.core.close(now);
-                }
-                self.close_replies.extend(reply);
-            }
-        }
+    /// The session, locked (a panic elsewhere leaves it usable: the core never panics halfway).
+    pub fn lock(&self) -> MutexGuard<'_, Session> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
 
-    fn command(&mut self, cmd: Command, reply: Reply, now: Instant) {
+impl Session {
+    /// Starts `cmd` for a caller and routes what the core has to do. Returns the requests that
+    /// serve the caller's operation, for the caller to send itself; the outcome goes to
+    /// `reply` (right away if the command needs no answer from the service).
+    pub fn command(&mut self, cmd: Command, reply: Reply, now: Instant) -> Vec<Request> {
+        if self.closing.is_some() {
+            let _ = reply.send(Err(ClientError::Closed));
+            return Vec::new();
+        }
         let core = &mut self.core;
         let started: Result<Option<OperationId>, CommandError> = match cmd {
             Command::Publish(p) => core.publish(p, now).map(Some),
@@ -167,27 +142,61 @@ impl Driver {
             Command::ListGroupChannels(g) => Ok(Some(core.list_group_channels(&g, now))),
             Command::DeleteGroup(g) => Ok(Some(core.delete_group(&g, now))),
         };
-        match started {
+        let own = match started {
             Ok(Some(op)) => {
                 self.waiters.insert(op, reply);
+                Some(op)
             }
             Ok(None) => {
                 let _ = reply.send(Ok(Outcome::Done));
+                None
             }
             Err(e) => {
                 let _ = reply.send(Err(ClientError::Command(e)));
+                None
             }
+        };
+        let mine = self.drain(own);
+        self.wake_driver_if_late();
+        mine
+    }
+
+    /// Hands the answer to request `id` to the core and routes what follows.
+    pub fn complete(
+        &mut self,
+        id: RequestId,
+        result: Result<Response, TransportError>,
+        now: Instant,
+    ) {
+        self.long_poll.finished(id);
+        self.core.handle_response(id, result, now);
+        self.drain(None);
+        if self.closing.is_some() {
+            // The driver thread waits for the last answer of a closing session.
+            let _ = self.driver.send(Msg::Wake);
+        } else {
+            self.wake_driver_if_late();
         }
     }
 
-    /// Carries out every transport action and routes every event, in order.
-    fn drain(&mut self) {
+    /// Carries out every transport action and routes every event, in order. Regular requests
+    /// serving operation `own` are returned instead of sent.
+    fn drain(&mut self, own: Option<OperationId>) -> Vec<Request> {
+        let mut mine = Vec::new();
         loop {
             let mut progressed = false;
             while let Some(action) = self.core.poll_transmit() {
                 progressed = true;
                 match action {
-                    TransportAction::Send(r) => self.send(r),
+                    TransportAction::Send(r) => match r.kind {
+                        RequestKind::Regular
+                            if own.is_some() && self.core.operation_of(r.id) == own =>
+                        {
+                            mine.push(r);
+                        }
+                        RequestKind::Regular => self.workers.send(r),
+                        RequestKind::LongPoll => self.long_poll.send(r),
+                    },
                     TransportAction::Cancel(id) => self.long_poll.cancel(id),
                 }
             }
@@ -207,16 +216,50 @@ impl Driver {
                 }
             }
             if !progressed {
-                break;
+                return mine;
             }
         }
     }
 
-    fn send(&mut self, request: Request) {
-        match request.kind {
-            RequestKind::LongPoll => self.long_poll.send(request),
-            RequestKind::Regular => self.workers.send(request),
+    /// The earliest of the core's deadline and the closing deadline.
+    fn next_deadline(&self) -> Option<Instant> {
+        [self.core.poll_timeout(), self.closing]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// Wakes the driver thread if the next deadline comes before it planned to look. It is
+    /// not woken for a later one: looking early costs one spurious pass, waking it on every
+    /// request a thread switch.
+    fn wake_driver_if_late(&mut self) {
+        let Some(next) = self.next_deadline() else {
+            return;
+        };
+        if self.driver_looks_at.is_none_or(|at| next < at) {
+            self.driver_looks_at = Some(next);
+            let _ = self.driver.send(Msg::Wake);
         }
+    }
+
+    fn handle(&mut self, msg: Msg, now: Instant) {
+        match msg {
+            Msg::Completion(id, result) => self.complete(id, result, now),
+            Msg::Wake => {}
+            Msg::Close(reply) => {
+                if self.closing.is_none() {
+                    self.closing = Some(now + self.core.config().request_timeout);
+                    self.core.close(now);
+                    self.drain(None);
+                }
+                self.close_replies.extend(reply);
+            }
+        }
+    }
+
+    fn finished_closing(&self, now: Instant) -> bool {
+        self.closing
+            .is_some_and(|deadline| self.core.in_flight() == 0 || now >= deadline)
     }
 
     /// Stops the I/O threads (aborting what they still send), fails the operations still
@@ -231,5 +274,51 @@ impl Driver {
         for r in self.close_replies.drain(..) {
             let _ = r.send(());
         }
+    }
+}
+
+/// The driver thread: fires deadlines, takes the I/O threads' answers, closes the session.
+pub(crate) struct Driver {
+    pub shared: Shared,
+    pub rx: Receiver<Msg>,
+}
+
+impl Driver {
+    /// Runs until closed, then stops the I/O threads.
+    pub fn run(self) {
+        loop {
+            let deadline = {
+                let mut s = self.shared.lock();
+                if s.finished_closing(Instant::now()) {
+                    break;
+                }
+                let deadline = s.next_deadline();
+                s.driver_looks_at = deadline;
+                deadline
+            };
+            let now = Instant::now();
+            let msg = match deadline {
+                Some(d) if d <= now => None,
+                Some(d) => match self.rx.recv_timeout(d - now) {
+                    Ok(m) => Some(m),
+                    Err(RecvTimeoutError::Timeout) => None,
+                    Err(RecvTimeoutError::Disconnected) => break,
+                },
+                None => match self.rx.recv() {
+                    Ok(m) => Some(m),
+                    Err(_) => break,
+                },
+            };
+            let now = Instant::now();
+            let mut s = self.shared.lock();
+            match msg {
+                None => {
+                    s.core.handle_timeout(now);
+                    s.drain(None);
+                }
+                Some(m) => s.handle(m, now),
+            }
+        }
+        self.shared.lock().stop();
     }
 }

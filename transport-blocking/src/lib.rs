@@ -26,14 +26,20 @@
 //! ```
 //!
 //! # Threads
-//! * the **driver** owns the [`pn_core::Core`]. It waits on one channel for commands from
-//!   [`Client`] handles and answers from the I/O threads, with a timeout of the core's next
-//!   deadline. After every input it carries out every transport action and routes every event
-//!   before it waits again: the core's contract.
+//! * **the calling thread** sends its own requests. The [`pn_core::Core`] sits behind one mutex
+//!   shared by every thread of the client: a call locks it, starts its operation, routes what
+//!   the core has to do, unlocks, sends the operation's request itself, then locks again to hand
+//!   the answer to the core, and finds its outcome waiting. No thread switch on the way.
+//! * the **driver** fires the core's deadlines (retries, heartbeats, the watchdog), takes the
+//!   answers of the I/O threads and closes the session. It sleeps on a channel until the
+//!   earliest deadline it knows of; a caller wakes it only for an earlier one. Whoever holds the
+//!   core carries out every transport action and routes every event before letting go of it:
+//!   the core's contract.
 //! * the **long-poll thread** sends subscribe long-polls, one at a time, on an agent of its
 //!   own; a cancel shuts that agent down, which aborts the blocked call at once.
-//! * a **worker pool** (4 by default) sends every other request through one shared agent. A
-//!   cancelled regular request runs to its own timeout; the core ignores its late answer.
+//! * a **worker pool** (4 by default) sends the requests no caller waits on (heartbeats,
+//!   leaves, queued reliable publishes) through one shared agent. A cancelled regular request
+//!   runs to its own timeout; the core ignores its late answer.
 //! * the **dispatcher** calls the callbacks of [`Client::add_listener`], so that a callback
 //!   may use the client, even blocking calls, without stalling the driver.
 //!

@@ -69,6 +69,11 @@ impl WorkerPool {
         Ok(pool)
     }
 
+    /// The agent the workers share (a shutdown aborts its requests too).
+    pub fn agent(&self) -> Agent {
+        self.agent.clone()
+    }
+
     /// Queues a request for the next free worker.
     pub fn send(&self, request: Request) {
         if let Some(jobs) = &self.jobs {

@@ -191,3 +191,37 @@ fn heartbeats_follow_the_cores_timer() {
     assert!(beats >= 2, "{beats} heartbeats");
     c.close();
 }
+
+#[test]
+fn a_callers_request_never_waits_behind_background_requests() {
+    let server = server(Options::default());
+    server
+        .faults()
+        .inject(FaultRule::new(Fault::Stall, Target::Next(1)).on(Endpoint::Presence));
+    let c = builder(&server, "busy")
+        .worker_threads(1)
+        .presence_timeout(20)
+        .heartbeat_interval(1)
+        .request_timeout(Duration::from_secs(60))
+        .build()
+        .expect("client");
+    let _events = subscribed(&c, "hb");
+    // The only worker now holds a heartbeat the server never answers (for up to a minute).
+    assert!(
+        server
+            .faults()
+            .wait_for_requests(Endpoint::Presence, 1, WAIT)
+    );
+    let (tx, rx) = mpsc::channel();
+    let publisher = c.clone();
+    std::thread::spawn(move || {
+        let _ = tx.send(publisher.publish("hb", &"through").send());
+    });
+    let published = rx
+        .recv_timeout(WAIT)
+        .expect("the publish did not queue behind the worker");
+    assert!(published.is_ok(), "{published:?}");
+    assert_eq!(server.faults().request_count(Endpoint::Publish), 1);
+    // Dropped, not closed: closing would wait for the leave queued behind the stalled worker.
+    drop(c);
+}
