@@ -3,7 +3,7 @@
 use pn_core::{ClientError, Config};
 
 use crate::client::{Client, default_seed};
-use crate::listener::DEFAULT_LISTENER_CAPACITY;
+use crate::listener::{DEFAULT_LISTENER_CAPACITY, Listeners, WhenFull};
 use crate::runtime::Runtime;
 
 /// Builds a [`Client`]; `build` validates the configuration and starts the client.
@@ -11,6 +11,7 @@ pub struct ClientBuilder<R: Runtime> {
     config: Config,
     seed: Option<u64>,
     listener_capacity: usize,
+    when_full: WhenFull,
     options: R::Options,
 }
 
@@ -26,6 +27,7 @@ impl<R: Runtime> std::fmt::Debug for ClientBuilder<R> {
             .field("config", &self.config)
             .field("seed", &self.seed)
             .field("listener_capacity", &self.listener_capacity)
+            .field("when_full", &self.when_full)
             .finish_non_exhaustive()
     }
 }
@@ -37,6 +39,7 @@ impl<R: Runtime> ClientBuilder<R> {
             config: Config::new(String::new(), String::new()),
             seed: None,
             listener_capacity: DEFAULT_LISTENER_CAPACITY,
+            when_full: WhenFull::default(),
             options: R::Options::default(),
         }
     }
@@ -52,6 +55,12 @@ impl<R: Runtime> ClientBuilder<R> {
     /// Sets how many events each new listener buffers (see [`crate::Listener`]).
     pub fn listener_capacity(mut self, capacity: usize) -> Self {
         self.listener_capacity = capacity;
+        self
+    }
+
+    /// Sets what the client does when a listener falls behind (default: drop its oldest).
+    pub fn when_listener_full(mut self, when_full: WhenFull) -> Self {
+        self.when_full = when_full;
         self
     }
 
@@ -74,6 +83,13 @@ impl<R: Runtime> ClientBuilder<R> {
     /// Validates the configuration and starts the client.
     pub fn build(self) -> Result<Client<R>, ClientError> {
         let seed = self.seed.unwrap_or_else(default_seed);
-        Client::start(self.config, seed, self.options, self.listener_capacity)
+        let listeners = Listeners::new(self.when_full);
+        Client::start(
+            self.config,
+            seed,
+            self.options,
+            listeners,
+            self.listener_capacity,
+        )
     }
 }

@@ -107,6 +107,7 @@ impl<R: Runtime> Client<R> {
         config: Config,
         seed: u64,
         options: R::Options,
+        listeners: Listeners,
         listener_capacity: usize,
     ) -> Result<Client<R>, ClientError> {
         let unix_time = SystemTime::now()
@@ -116,7 +117,7 @@ impl<R: Runtime> Client<R> {
         let tasks = TaskCounter::new();
         let runtime = R::create(options, tasks.clone());
         let (commands, rx) = mpsc::unbounded();
-        let listeners = Arc::new(Listeners::default());
+        let listeners = Arc::new(listeners);
         let driver = Driver::new(core, runtime.clone(), tasks.clone(), rx, listeners.clone());
         runtime.spawn(tasks.track(driver));
         Ok(Client {

@@ -12,7 +12,7 @@ use futures_channel::{mpsc, oneshot};
 use futures_core::Stream;
 use pn_core::{
     ClientError, CommandError, Core, Error, Event, OperationId, Outcome, Request, RequestId,
-    Response, TransportAction, TransportError, TransportErrorKind,
+    RequestKind, Response, TransportAction, TransportError, TransportErrorKind,
 };
 
 use crate::listener::Listeners;
@@ -65,6 +65,8 @@ pub(crate) struct Driver<R: Runtime> {
     done_tx: mpsc::UnboundedSender<Completion>,
     done_rx: mpsc::UnboundedReceiver<Completion>,
     in_flight: HashMap<RequestId, InFlight>,
+    /// A long-poll held back until every listener has room for its answer.
+    parked: Option<Request>,
     waiting: HashMap<OperationId, Reply>,
     listeners: Arc<Listeners>,
     /// One timer for every deadline; it may fire early (see [`Driver::arm`]).
@@ -89,6 +91,7 @@ impl<R: Runtime> Driver<R> {
             done_tx,
             done_rx,
             in_flight: HashMap::new(),
+            parked: None,
             waiting: HashMap::new(),
             listeners,
             timer: None,
@@ -128,22 +131,26 @@ impl<R: Runtime> Driver<R> {
         self.flush();
     }
 
-    /// Drains the core's transport actions and events.
+    /// Drains the core's events and transport actions. Events go first, so that a long-poll
+    /// is sent only once the listeners hold the answer before it (see [`Driver::send`]).
     fn flush(&mut self) {
         loop {
             let mut any = false;
-            while let Some(action) = self.core.poll_transmit() {
-                any = true;
-                match action {
-                    TransportAction::Send(request) => self.start(request),
-                    TransportAction::Cancel(id) => {
-                        self.in_flight.remove(&id);
-                    }
-                }
-            }
             while let Some(event) = self.core.poll_event() {
                 any = true;
                 self.deliver(event);
+            }
+            while let Some(action) = self.core.poll_transmit() {
+                any = true;
+                match action {
+                    TransportAction::Send(request) => self.send(request),
+                    TransportAction::Cancel(id) => {
+                        if self.parked.as_ref().is_some_and(|r| r.id == id) {
+                            self.parked = None;
+                        }
+                        self.in_flight.remove(&id);
+                    }
+                }
             }
             if !any {
                 break;
@@ -163,6 +170,15 @@ impl<R: Runtime> Driver<R> {
                 }
             }
             event => self.listeners.deliver(&event),
+        }
+    }
+
+    /// Sends `request`, unless it is a long-poll whose answer a listener has no room for yet.
+    fn send(&mut self, request: Request) {
+        if request.kind == RequestKind::LongPoll && !self.listeners.has_room() {
+            self.parked = Some(request);
+        } else {
+            self.start(request);
         }
     }
 
@@ -270,6 +286,13 @@ impl<R: Runtime> Future for Driver<R> {
             }
             if this.finished_closing(Instant::now()) {
                 return Poll::Ready(());
+            }
+            // Polled after everything that may park a long-poll, so its waker is registered.
+            if this.parked.is_some()
+                && this.listeners.poll_room(cx).is_ready()
+                && let Some(request) = this.parked.take()
+            {
+                this.start(request);
             }
             this.arm();
             let Some((deadline, sleep)) = &mut this.timer else {

@@ -24,7 +24,7 @@ pub mod scenarios;
 pub use builder::ClientBuilder;
 pub use client::Client;
 pub use io_error::io_error_kind;
-pub use listener::{DEFAULT_LISTENER_CAPACITY, Listener};
+pub use listener::{DEFAULT_LISTENER_CAPACITY, Listener, WhenFull};
 pub use ops::{HereNowBuilder, PublishBuilder};
 pub use runtime::{BoxFuture, Runtime, TaskCounter, TaskGuard};
 

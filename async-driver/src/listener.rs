@@ -2,14 +2,47 @@
 
 use std::collections::VecDeque;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::task::{Context, Poll, Waker};
 
 use futures_core::Stream;
 use pn_core::Event;
 
-/// The default number of events a [`Listener`] buffers before dropping the oldest.
+/// The default number of events a [`Listener`] buffers (see its buffering policy).
 pub const DEFAULT_LISTENER_CAPACITY: usize = 1024;
+
+/// What a client does when one of its listeners falls behind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum WhenFull {
+    /// Keep receiving; a full listener discards its oldest event (counted in
+    /// [`Listener::dropped`]). A slow or forgotten listener never slows the others.
+    #[default]
+    DropOldest,
+    /// Stop asking the service for more while any listener is more than half full: the next
+    /// subscribe long-poll waits for room, so a burst waits at the service (which keeps up to 100
+    /// messages per subscriber, dropping the oldest beyond) instead of being dropped here. A
+    /// listener that is never read holds up the subscription: drop it to unregister it.
+    HoldBack,
+}
+
+/// Wakes the driver once a listener that held up the subscription has room again.
+#[derive(Debug, Default)]
+struct Room {
+    /// Set while the driver holds a long-poll back.
+    waiting: AtomicBool,
+    waker: Mutex<Option<Waker>>,
+}
+
+impl Room {
+    fn notify(&self) {
+        if self.waiting.swap(false, Ordering::AcqRel)
+            && let Some(w) = lock(&self.waker).take()
+        {
+            w.wake();
+        }
+    }
+}
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -24,18 +57,33 @@ struct Queue {
     waker: Option<Waker>,
 }
 
+impl Queue {
+    /// At most half full: room for the answer of another long-poll.
+    fn has_room(&self) -> bool {
+        self.events.len() <= self.capacity / 2
+    }
+}
+
 type Shared = Mutex<Queue>;
 
 /// A stream of [`Event::Message`] and [`Event::Status`] events (never operation results).
 ///
-/// Buffering policy: each listener holds at most its capacity of undelivered events; when a new
-/// event arrives at a full listener the oldest one is discarded and counted in
-/// [`Listener::dropped`]. A slow listener therefore never slows the client or other listeners.
-/// The stream ends after the client is closed or its last handle is dropped. Dropping the
-/// listener unregisters it.
+/// Buffering policy: each listener holds at most its capacity of undelivered events; what
+/// happens when it falls behind is the client's [`WhenFull`] choice (by default the oldest
+/// event is discarded and counted in [`Listener::dropped`]). Even when holding back, an answer
+/// bigger than a listener's free half (a capacity below two of the service's pages of 100)
+/// discards the oldest. The stream ends after the client is closed or its last handle is
+/// dropped. Dropping the listener unregisters it.
 #[derive(Debug)]
 pub struct Listener {
     queue: Arc<Shared>,
+    room: Arc<Room>,
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        self.room.notify();
+    }
 }
 
 impl Listener {
@@ -46,7 +94,12 @@ impl Listener {
 
     /// The next buffered event, without waiting.
     pub fn try_next(&mut self) -> Option<Event> {
-        lock(&self.queue).events.pop_front()
+        let mut q = lock(&self.queue);
+        let event = q.events.pop_front();
+        if q.has_room() {
+            self.room.notify();
+        }
+        event
     }
 
     /// How many events were discarded because this listener's buffer was full.
@@ -61,6 +114,9 @@ impl Stream for Listener {
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
         let mut q = lock(&self.queue);
         if let Some(e) = q.events.pop_front() {
+            if q.has_room() {
+                self.room.notify();
+            }
             return Poll::Ready(Some(e));
         }
         if q.closed {
@@ -78,6 +134,8 @@ impl Stream for Listener {
 #[derive(Debug, Default)]
 pub(crate) struct Listeners {
     inner: Mutex<Registry>,
+    room: Arc<Room>,
+    when_full: WhenFull,
 }
 
 #[derive(Debug, Default)]
@@ -87,6 +145,14 @@ struct Registry {
 }
 
 impl Listeners {
+    /// No listeners yet; a full one will be handled as `when_full` says.
+    pub(crate) fn new(when_full: WhenFull) -> Listeners {
+        Listeners {
+            when_full,
+            ..Listeners::default()
+        }
+    }
+
     /// Registers a new listener buffering at most `capacity` events (at least 1).
     pub(crate) fn register(&self, capacity: usize) -> Listener {
         let mut reg = lock(&self.inner);
@@ -98,7 +164,34 @@ impl Listeners {
             waker: None,
         }));
         reg.queues.push(Arc::downgrade(&queue));
-        Listener { queue }
+        Listener {
+            queue,
+            room: self.room.clone(),
+        }
+    }
+
+    /// Whether the next long-poll may go: always when dropping the oldest, else when every
+    /// listener is at most half full.
+    pub(crate) fn has_room(&self) -> bool {
+        if self.when_full == WhenFull::DropOldest {
+            return true;
+        }
+        lock(&self.inner)
+            .queues
+            .iter()
+            .filter_map(Weak::upgrade)
+            .all(|q| lock(&q).has_room())
+    }
+
+    /// Ready once every listener has room; until then, wakes the task when one may have.
+    pub(crate) fn poll_room(&self, cx: &mut Context<'_>) -> Poll<()> {
+        *lock(&self.room.waker) = Some(cx.waker().clone());
+        self.room.waiting.store(true, Ordering::Release);
+        if self.has_room() {
+            self.room.waiting.store(false, Ordering::Release);
+            return Poll::Ready(());
+        }
+        Poll::Pending
     }
 
     /// Hands `event` to every live listener, forgetting dropped ones.

@@ -17,7 +17,7 @@ use pn_core::{
 };
 use pn_devserver::{DevServer, Endpoint, Fault, FaultRule, Options, Target};
 
-use crate::{BoxFuture, Client, ClientBuilder, Listener, Runtime};
+use crate::{BoxFuture, Client, ClientBuilder, Listener, Runtime, WhenFull};
 
 /// The longest any single wait in a scenario may take before the scenario fails.
 pub const SAFETY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -554,6 +554,62 @@ pub async fn request_timeout<H: Harness>(h: &H) {
     c.close().await;
 }
 
+/// With `WhenFull::HoldBack`, a listener that falls behind holds the subscription back instead
+/// of losing messages: with a firehose (a full page of 100 on every receive) and a listener of
+/// 250 that nobody reads, the client stops asking once the listener is more than half full;
+/// read later, every message is there, in order, and none was dropped.
+pub async fn slow_listener_holds_back<H: Harness>(h: &H) {
+    let server = server(Options {
+        firehose: Some("fh".into()),
+        ..Options::default()
+    });
+    let c = build(
+        h.builder()
+            .subscribe_key(KEY)
+            .user_id("slow")
+            .origin(server.origin())
+            .listener_capacity(250)
+            .when_listener_full(WhenFull::HoldBack),
+    );
+    let mut l = c.listen();
+    ok("subscribe", c.subscribe_to(&["fh"]).await);
+    let receives = || server.faults().request_count(Endpoint::Subscribe);
+    within(h, "the handshake and two receives", async {
+        while receives() < 3 {
+            h.sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+    // Unread: 1 status + 200 messages > 125. Nothing more is asked for, however long we wait.
+    h.sleep(Duration::from_millis(300)).await;
+    let paths: Vec<String> = server
+        .faults()
+        .requests()
+        .into_iter()
+        .map(|r| r.path_and_query)
+        .collect();
+    assert_eq!(
+        receives(),
+        3,
+        "the third receive waits for room: {paths:#?}"
+    );
+    wait_status(h, &mut l, Category::Connected).await;
+    for seq in 0..1000_u64 {
+        let m = wait_message(h, &mut l, "the next firehose message", |_| true).await;
+        let value: serde_json::Value = match m.parse() {
+            Ok(v) => v,
+            Err(e) => panic!("payload {}: {e}", m.payload.get()),
+        };
+        assert_eq!(value["seq"], seq, "every message, in order");
+    }
+    assert_eq!(l.dropped(), 0);
+    assert!(
+        receives() > 10,
+        "reading made room: the subscription went on"
+    );
+    c.close().await;
+}
+
 /// A 403 from access control surfaces as an `AccessDenied` status and the core stops retrying.
 pub async fn access_denied<H: Harness>(h: &H) {
     let mut grants = HashMap::new();
@@ -694,6 +750,7 @@ macro_rules! scenario_tests {
             fault_rate_limited,
             fault_stalled,
             request_timeout,
+            slow_listener_holds_back,
             access_denied,
             shutdown,
             listeners
@@ -734,6 +791,7 @@ pub async fn all<H: Harness>(h: &H) {
     fault_rate_limited(h).await;
     fault_stalled(h).await;
     request_timeout(h).await;
+    slow_listener_holds_back(h).await;
     access_denied(h).await;
     shutdown(h).await;
     listeners(h).await;

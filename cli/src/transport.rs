@@ -163,7 +163,8 @@ impl LocalTasks {
 }
 
 /// A client of the chosen transport with one event listener, registered before anything is
-/// subscribed so that no status is missed.
+/// subscribed so that no status is missed. The async clients hold back rather than drop events
+/// when the command reading them falls behind (`WhenFull::HoldBack`): one reader, nothing lost.
 pub struct Client {
     inner: Inner,
 }
@@ -187,12 +188,19 @@ impl Client {
                         .enable_all()
                         .build()?,
                 };
-                let client = rt.block_on(async { pn_hyper::Client::new(config) })?;
+                let client = rt.block_on(async {
+                    pn_hyper::ClientBuilder::new()
+                        .config(config)
+                        .when_listener_full(pn_hyper::WhenFull::HoldBack)
+                        .build()
+                })?;
                 let events = client.listen();
                 Inner::Hyper { rt, client, events }
             }
             TransportKind::AsyncStd => {
-                let mut builder = pn_async_std::ClientBuilder::new().config(config);
+                let mut builder = pn_async_std::ClientBuilder::new()
+                    .config(config)
+                    .when_listener_full(pn_async_std::WhenFull::HoldBack);
                 let local = match executor {
                     Executor::Background => LocalTasks::Background,
                     Executor::CallingThread => {

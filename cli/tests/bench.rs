@@ -50,3 +50,22 @@ fn publish_and_subscribe_report_their_rate_on_every_transport() {
 fn embedded_origin_starts_its_own_server() {
     assert_last_line(&bench("embedded", "hyper", "subscribe"), "subscribe");
 }
+
+#[test]
+fn drain_counts_a_firehose_on_every_transport() {
+    let server = DevServer::start(
+        "127.0.0.1:0".parse().unwrap(),
+        Options {
+            firehose: Some("firehose".into()),
+            queue_cap: 7,
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    for transport in ["hyper", "async-std", "blocking"] {
+        // 20 messages in pages of 7: counting checks every sequence number in order.
+        assert_last_line(&bench(&server.origin(), transport, "drain"), "drain");
+    }
+    assert_last_line(&bench("embedded", "blocking", "drain"), "drain");
+    server.shutdown();
+}

@@ -15,6 +15,8 @@
 //! * A receive request with cursor `tt` gets the events on its channels newer than `tt` (kept
 //!   per channel, `Options::history_per_channel` deep), at most `Options::queue_cap` of them
 //!   (oldest dropped); its next `t` makes the following request get only newer ones.
+//! * `Options::firehose` names a benchmark channel answered from nothing: every receive on it
+//!   alone gets a full page of numbered messages at once.
 //! * Filter expressions apply to messages and signals, never to presence events.
 //! * Presence events carry `d` = `{action, uuid, timestamp, precise_timestamp, [data], occupancy}`
 //!   and `u` = the `pn_*` metadata the service adds; interval events omit empty lists.
@@ -30,6 +32,7 @@ mod encoding;
 mod errors;
 mod faults;
 mod filter;
+mod firehose;
 mod groups;
 mod history;
 mod json;
@@ -48,5 +51,5 @@ mod subscribe;
 mod timetoken;
 
 pub use faults::{Endpoint, Fault, FaultRule, Faults, RecordedRequest, Target};
-pub use options::Options;
+pub use options::{FIREHOSE_START, Options};
 pub use server::{DevServer, serve};

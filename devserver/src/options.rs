@@ -53,7 +53,15 @@ pub struct Options {
     pub grants: Option<HashMap<String, Vec<String>>>,
     /// How long a graceful shutdown waits for open connections before closing them.
     pub shutdown_grace: Duration,
+    /// A channel whose subscribers get, on every receive, a full page (`queue_cap`) of numbered
+    /// messages at once, with no publisher involved: a source for measuring a subscriber alone.
+    /// Its handshake cursor is [`FIREHOSE_START`]; message `n` (`{"seq":n,…}`) has timetoken
+    /// `FIREHOSE_START + n + 1`. `None` (the default): no such channel.
+    pub firehose: Option<String>,
 }
+
+/// The cursor a firehose handshake answers with (see [`Options::firehose`]).
+pub const FIREHOSE_START: u64 = 17_000_000_000_000_000;
 
 impl Default for Options {
     fn default() -> Self {
@@ -81,6 +89,7 @@ impl Default for Options {
             publish_key: None,
             grants: None,
             shutdown_grace: Duration::from_secs(2),
+            firehose: None,
         }
     }
 }

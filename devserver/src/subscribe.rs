@@ -12,8 +12,10 @@ use crate::body::Body;
 use crate::encoding::split_list;
 use crate::errors::{ApiError, Service, respond};
 use crate::filter::Filter;
+use crate::firehose;
 use crate::json;
 use crate::message::{Cursor, Kind, Stored, SubscribeBody};
+use crate::options::FIREHOSE_START;
 use crate::presence_api;
 use crate::request::Req;
 use crate::state::{Keyset, Shared};
@@ -168,9 +170,16 @@ pub(crate) async fn handle(
     let timeout = presence_api::timeout_param(&req, &shared, Service::Balancer)?;
     let state = presence_api::state_param(&req, Service::Balancer)?;
 
+    let firehose = match (options.firehose.as_deref(), channels.as_slice()) {
+        (Some(f), [only]) if groups.is_empty() && only == f => Some(f),
+        _ => None,
+    };
     let handshake = {
         let mut inner = shared.lock();
-        let handshake = cursor.is_none().then(|| inner.clock.next());
+        let handshake = cursor.is_none().then(|| match firehose {
+            Some(_) => FIREHOSE_START,
+            None => inner.clock.next(),
+        });
         if let Some(uuid) = req.non_empty("uuid") {
             let present = presence_api::Presentee {
                 uuid,
@@ -193,6 +202,11 @@ pub(crate) async fn handle(
         return Ok(render(&shared, &sub_key, &[], next));
     }
     let cursor = cursor.unwrap_or(0);
+    if let Some(channel) = firehose {
+        let (messages, next) = firehose::page(channel, cursor, options.queue_cap);
+        let events: Vec<Delivery> = messages.into_iter().map(|m| (m, None)).collect();
+        return Ok(render(&shared, &sub_key, &events, next));
+    }
     let subscription = Subscription {
         channels,
         groups,

@@ -287,3 +287,34 @@ fn wildcard_subscribers_get_the_presence_of_the_wildcard_channel() {
     assert_eq!(joins[1]["b"], "w.*");
     assert_eq!(joins[1]["d"]["uuid"], "other");
 }
+
+#[test]
+fn the_firehose_answers_every_receive_with_a_full_page_in_order() {
+    let server = start(Options {
+        firehose: Some("fh".into()),
+        queue_cap: 5,
+        ..Options::default()
+    });
+    let tt = handshake(&server, "fh", "uuid=u");
+    assert_eq!(tt, pn_devserver::FIREHOSE_START.to_string());
+    let first = subscribe(&server, "fh", &format!("tt={tt}&uuid=u"));
+    let seqs = |body: &serde_json::Value| -> Vec<u64> {
+        payloads(body)
+            .iter()
+            .map(|d| d["seq"].as_u64().unwrap())
+            .collect()
+    };
+    assert_eq!(seqs(&first), [0, 1, 2, 3, 4]);
+    assert_eq!(first["m"][0]["c"], "fh");
+    assert_eq!(first["m"][0]["i"], "firehose");
+    let second = subscribe(&server, "fh", &format!("tt={}", cursor(&first)));
+    assert_eq!(seqs(&second), [5, 6, 7, 8, 9]);
+    // Any other subscription is an ordinary one: the firehose is only the channel alone.
+    let mixed = handshake(&server, "fh,other", "");
+    assert_ne!(mixed, pn_devserver::FIREHOSE_START.to_string());
+    let plain = start(Options::default());
+    assert_ne!(
+        handshake(&plain, "fh", ""),
+        pn_devserver::FIREHOSE_START.to_string()
+    );
+}

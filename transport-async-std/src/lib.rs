@@ -39,7 +39,7 @@ mod tls;
 pub use runtime::{AsyncStdOptions, AsyncStdRuntime, DEFAULT_MAX_BODY};
 pub use spawner::Spawner;
 
-pub use pn_async_driver::{BoxFuture, Listener, pn_core};
+pub use pn_async_driver::{BoxFuture, Listener, WhenFull, pn_core};
 
 /// The async PubNub client on async-io (async-std, smol).
 pub type Client = pn_async_driver::Client<AsyncStdRuntime>;

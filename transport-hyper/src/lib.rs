@@ -32,7 +32,7 @@ mod tls;
 
 pub use runtime::{DEFAULT_MAX_BODY, HyperOptions, HyperRuntime};
 
-pub use pn_async_driver::{Listener, pn_core};
+pub use pn_async_driver::{Listener, WhenFull, pn_core};
 
 /// The async PubNub client on tokio + hyper.
 pub type Client = pn_async_driver::Client<HyperRuntime>;

@@ -1,8 +1,10 @@
-//! `pn bench publish|subscribe`: throughput of one transport against a server.
+//! `pn bench publish|subscribe|drain`: throughput of one transport against a server.
 //!
 //! `publish` sends N small JSON objects one after the other. `subscribe` subscribes, then a
 //! feeder thread publishes numbered messages (see [`feeder`]) while this client counts them,
 //! parsing each payload as a user would; the feeder's own CPU time is left out of the report.
+//! `drain` counts the same way from a dev server's firehose channel, which answers every
+//! receive with a full page at once: no publisher shares the machine, the client is measured.
 //! `--origin embedded` starts an in-process dev server for the run.
 
 pub mod feeder;
@@ -32,6 +34,22 @@ pub enum BenchCommand {
     /// Count M messages on a subscription while a feeder publishes them; last line
     /// `subscribe: M in S s = R/s`.
     Subscribe(BenchArgs),
+    /// Count M messages from a dev server's firehose channel: every receive gets a full page at
+    /// once, no publisher in the loop, so the subscriber alone is measured; last line
+    /// `drain: M in S s = R/s`. With `--origin embedded` the channel is a firehose; a separate
+    /// server needs its `firehose` option.
+    Drain(DrainArgs),
+}
+
+/// Options of `pn bench drain`.
+#[derive(Debug, Args)]
+pub struct DrainArgs {
+    /// How many messages.
+    #[arg(long, short = 'n', default_value_t = 1000)]
+    pub count: u64,
+    /// The firehose channel.
+    #[arg(long, short, default_value = "firehose")]
+    pub channel: String,
 }
 
 /// Options of both benchmarks.
@@ -53,7 +71,15 @@ pub struct BenchArgs {
 pub fn run(g: &Global, command: BenchCommand) -> Result<()> {
     let mut g = g.clone();
     let server = if g.origin == "embedded" {
-        let server = DevServer::start(([127, 0, 0, 1], 0).into(), Options::default())
+        let firehose = match &command {
+            BenchCommand::Drain(a) => Some(a.channel.clone()),
+            _ => None,
+        };
+        let options = Options {
+            firehose,
+            ..Options::default()
+        };
+        let server = DevServer::start(([127, 0, 0, 1], 0).into(), options)
             .map_err(|e| Failure::failed(format!("cannot start the dev server: {e}")))?;
         g.origin = server.origin();
         Some(server)
@@ -63,6 +89,7 @@ pub fn run(g: &Global, command: BenchCommand) -> Result<()> {
     let result = match command {
         BenchCommand::Publish(a) => publish(&g, &a),
         BenchCommand::Subscribe(a) => subscribe(&g, &a),
+        BenchCommand::Drain(a) => drain(&g, &a),
     };
     if let Some(server) = server {
         server.shutdown();
@@ -88,15 +115,11 @@ fn publish(g: &Global, a: &BenchArgs) -> Result<String> {
     // One publish outside the measurement opens the connection.
     let warm_up = client.publish(&message(&a.channel, u64::MAX)?);
     let result = warm_up.map_err(Failure::from).and_then(|_| {
-        let cpu = stats::process_cpu();
-        let start = Instant::now();
-        for seq in 0..a.count {
-            client.publish(&message(&a.channel, seq)?)?;
-        }
-        Ok(Measured {
-            count: a.count,
-            wall: start.elapsed(),
-            cpu: stats::process_cpu().saturating_sub(cpu),
+        Measured::of(a.count, || {
+            for seq in 0..a.count {
+                client.publish(&message(&a.channel, seq)?)?;
+            }
+            Ok(())
         })
     });
     client.close();
@@ -107,19 +130,37 @@ fn subscribe(g: &Global, a: &BenchArgs) -> Result<String> {
     let config = transport::config(g)?;
     let mut feeder_config = config.clone();
     feeder_config.user_id = "pn-bench-feeder".into();
+    let result = subscribed(g, config, &a.channel, |client| {
+        feeder::measure_delivery(feeder_config, &a.channel, a.count, a.window, |p| {
+            count(client, a.count, p).map_err(|f| std::io::Error::other(f.message))
+        })
+        .map_err(|e| Failure::failed(e.to_string()))
+    });
+    Ok(result?.lines("subscribe"))
+}
+
+fn drain(g: &Global, a: &DrainArgs) -> Result<String> {
+    let result = subscribed(g, transport::config(g)?, &a.channel, |client| {
+        Measured::of(a.count, || count(client, a.count, &Progress::default()))
+    });
+    Ok(result?.lines("drain"))
+}
+
+/// Runs `measure` on a client subscribed to `channel` once it is connected, then closes it.
+fn subscribed(
+    g: &Global,
+    config: pn_core::Config,
+    channel: &str,
+    measure: impl FnOnce(&mut Client) -> Result<Measured>,
+) -> Result<Measured> {
     let mut client = Client::connect_on(g.transport, config, Executor::CallingThread)?;
     let result = client
-        .subscribe(Subscribe::channels([a.channel.as_str()])?)
+        .subscribe(Subscribe::channels([channel])?)
         .map_err(Failure::from)
         .and_then(|()| connected(&mut client))
-        .and_then(|()| {
-            feeder::measure_delivery(feeder_config, &a.channel, a.count, a.window, |p| {
-                count(&mut client, a.count, p).map_err(|f| std::io::Error::other(f.message))
-            })
-            .map_err(|e| Failure::failed(e.to_string()))
-        });
+        .and_then(|()| measure(&mut client));
     client.close();
-    Ok(result?.lines("subscribe"))
+    result
 }
 
 /// Waits for the subscription's `Connected` status.

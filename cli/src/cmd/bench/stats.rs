@@ -68,6 +68,19 @@ pub struct Measured {
 }
 
 impl Measured {
+    /// Runs `work`, which handles `count` messages, and measures its wall time and the CPU
+    /// time of the whole process meanwhile.
+    pub fn of<E>(count: u64, work: impl FnOnce() -> Result<(), E>) -> Result<Measured, E> {
+        let cpu = process_cpu();
+        let start = std::time::Instant::now();
+        work()?;
+        Ok(Measured {
+            count,
+            wall: start.elapsed(),
+            cpu: process_cpu().saturating_sub(cpu),
+        })
+    }
+
     /// The report: a `cpu:` line, a `peak memory:` line, then `{what}: N in S s = R/s` last.
     pub fn lines(&self, what: &str) -> String {
         let secs = self.wall.as_secs_f64();
