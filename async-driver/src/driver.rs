@@ -169,7 +169,7 @@ impl<R: Runtime> Driver<R> {
                     let _ = reply.send(outcome);
                 }
             }
-            event => self.listeners.deliver(&event),
+            event => self.listeners.deliver(event),
         }
     }
 

@@ -194,24 +194,33 @@ impl Listeners {
         Poll::Pending
     }
 
-    /// Hands `event` to every live listener, forgetting dropped ones.
-    pub(crate) fn deliver(&self, event: &Event) {
+    /// Hands `event` to every live listener (the last one gets it without a copy), forgetting
+    /// dropped ones.
+    pub(crate) fn deliver(&self, event: Event) {
         let mut reg = lock(&self.inner);
-        reg.queues.retain(|weak| {
+        reg.queues.retain(|weak| weak.strong_count() > 0);
+        let last = reg.queues.len().saturating_sub(1);
+        let mut event = Some(event);
+        for (i, weak) in reg.queues.iter().enumerate() {
             let Some(queue) = weak.upgrade() else {
-                return false;
+                continue;
             };
+            let copy = if i == last {
+                event.take()
+            } else {
+                event.clone()
+            };
+            let Some(copy) = copy else { break };
             let mut q = lock(&queue);
             if q.events.len() >= q.capacity {
                 q.events.pop_front();
                 q.dropped += 1;
             }
-            q.events.push_back(event.clone());
+            q.events.push_back(copy);
             if let Some(w) = q.waker.take() {
                 w.wake();
             }
-            true
-        });
+        }
     }
 
     /// Ends every listener's stream (after its buffered events) and those registered later.

@@ -15,8 +15,8 @@ const CLIENTS: [&str; 5] = [
     "official",
     "floor",
 ];
-/// The workloads, as table column groups.
-const WORKLOADS: [&str; 2] = ["publish", "subscribe"];
+/// The workloads, as table row groups, with their default message counts.
+const WORKLOADS: [(&str, u64); 3] = [("publish", 2000), ("subscribe", 20000), ("drain", 100_000)];
 
 /// What one child process reported.
 #[derive(Clone, Copy, Debug, Default)]
@@ -76,6 +76,7 @@ fn run_one(mut c: Command) -> Result<Sample, String> {
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
+    v.retain(|x| x.is_finite());
     v.sort_by(f64::total_cmp);
     let n = v.len();
     if n == 0 {
@@ -96,13 +97,20 @@ fn load() -> String {
 /// Runs the comparison.
 pub fn run(o: &Opts) -> Result<(), String> {
     let runs = o.number("runs", 5)?;
-    let counts = [o.number("publish", 2000)?, o.number("subscribe", 20000)?];
+    let chosen = o.text("workloads").unwrap_or("publish,subscribe,drain");
+    let mut workloads = Vec::new();
+    for (workload, default) in WORKLOADS {
+        if chosen.split(',').any(|w| w == workload) {
+            workloads.push((workload, o.number(workload, default)?));
+        }
+    }
     let pn = o.text("pn").unwrap_or("target/release/pn");
     let (origin, server) = origin(o)?;
     eprintln!("load average before: {}", load());
+    // Per client and workload, one sample per round, in round order.
     let mut samples: HashMap<(&str, &str), Vec<Sample>> = HashMap::new();
     for run in 1..=runs {
-        for (workload, count) in WORKLOADS.iter().zip(counts) {
+        for &(workload, count) in &workloads {
             for client in CLIENTS {
                 let s = run_one(command(client, workload, count, &origin, pn))?;
                 eprintln!(
@@ -114,31 +122,39 @@ pub fn run(o: &Opts) -> Result<(), String> {
         }
     }
     eprintln!("load average after: {}", load());
-    let med = |client: &str, workload: &str, f: fn(&Sample) -> f64| {
-        median(samples[&(client, workload)].iter().map(f).collect())
-    };
+    let counts: Vec<String> = workloads.iter().map(|(w, n)| format!("{w} {n}")).collect();
     println!(
-        "medians of {runs} runs; publish: {} sequential, subscribe: {} delivered (window 100)\n",
-        counts[0], counts[1]
+        "medians of {runs} rounds ({}); ratios are medians of each round's ratio\n",
+        counts.join(", ")
     );
     println!(
         "| client | workload | msg/s | vs floor | vs official | CPU µs/msg | CPU vs floor | CPU vs official | peak RSS KiB |\n|---|---|---:|---:|---:|---:|---:|---:|---:|"
     );
-    for workload in WORKLOADS {
-        let floor = med("floor", workload, |s| s.rate);
-        let official = med("official", workload, |s| s.rate);
-        let floor_cpu = med("floor", workload, |s| s.cpu_us);
-        let official_cpu = med("official", workload, |s| s.cpu_us);
+    for &(workload, _) in &workloads {
+        let of = |client: &'static str| -> &Vec<Sample> { &samples[&(client, workload)] };
+        // The median over rounds of `f(this client's sample) / f(the reference's sample)`.
+        let ratio = |client: &'static str, reference: &'static str, f: fn(&Sample) -> f64| {
+            median(
+                of(client)
+                    .iter()
+                    .zip(of(reference))
+                    .map(|(s, r)| f(s) / f(r))
+                    .collect(),
+            )
+        };
+        let rate = |s: &Sample| s.rate;
+        let cpu = |s: &Sample| s.cpu_us;
         for client in CLIENTS {
-            let rate = med(client, workload, |s| s.rate);
-            let cpu = med(client, workload, |s| s.cpu_us);
+            let med = |f: fn(&Sample) -> f64| median(of(client).iter().map(f).collect());
             println!(
-                "| {client} | {workload} | {rate:.0} | {:.2} | {:.2}× | {cpu:.1} | {:.2}× | {:.2}× | {:.0} |",
-                rate / floor,
-                rate / official,
-                cpu / floor_cpu,
-                cpu / official_cpu,
-                med(client, workload, |s| s.peak_kib),
+                "| {client} | {workload} | {:.0} | {:.2} | {:.2}× | {:.1} | {:.2}× | {:.2}× | {:.0} |",
+                med(rate),
+                ratio(client, "floor", rate),
+                ratio(client, "official", rate),
+                med(cpu),
+                ratio(client, "floor", cpu),
+                ratio(client, "official", cpu),
+                med(|s| s.peak_kib),
             );
         }
     }

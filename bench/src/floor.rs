@@ -2,7 +2,6 @@
 //! bare hyper client on a current-thread runtime, read the body, validate the JSON.
 
 use std::io;
-use std::time::Instant;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
@@ -13,8 +12,8 @@ use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::Value;
 
 use crate::feeder::{check_seq, payload};
-use crate::stats::{self, Measured};
-use crate::{CHANNEL, PUB_KEY, SUB_KEY};
+use crate::stats::Measured;
+use crate::{CHANNEL, PUB_KEY, SUB_KEY, Source};
 
 type Http = Client<HttpConnector, Empty<Bytes>>;
 
@@ -59,25 +58,26 @@ async fn publish_one(client: &Http, origin: &str, seq: u64) -> io::Result<()> {
 pub fn publish(origin: &str, count: u64) -> io::Result<Measured> {
     let rt = runtime()?;
     let client = http();
-    rt.block_on(async {
-        publish_one(&client, origin, u64::MAX).await?;
-        let cpu = stats::process_cpu();
-        let start = Instant::now();
-        for seq in 0..count {
-            publish_one(&client, origin, seq).await?;
-        }
-        Ok(Measured {
-            count,
-            wall: start.elapsed(),
-            cpu: stats::process_cpu().saturating_sub(cpu),
+    rt.block_on(publish_one(&client, origin, u64::MAX))?;
+    Measured::of(count, || {
+        rt.block_on(async {
+            for seq in 0..count {
+                publish_one(&client, origin, seq).await?;
+            }
+            Ok(())
         })
     })
 }
 
-/// One subscribe request from `cursor` (`("0", 0)`: the handshake); the body.
-async fn long_poll(client: &Http, origin: &str, cursor: &(String, u64)) -> io::Result<Value> {
+/// One subscribe request on `channel` from `cursor` (`("0", 0)`: the handshake); the body.
+async fn long_poll(
+    client: &Http,
+    origin: &str,
+    channel: &str,
+    cursor: &(String, u64),
+) -> io::Result<Value> {
     let (tt, tr) = cursor;
-    let url = format!("{origin}/v2/subscribe/{SUB_KEY}/{CHANNEL}/0?uuid=floor&tt={tt}&tr={tr}");
+    let url = format!("{origin}/v2/subscribe/{SUB_KEY}/{channel}/0?uuid=floor&tt={tt}&tr={tr}");
     get_json(client, &url).await
 }
 
@@ -90,17 +90,19 @@ fn next_cursor(body: &Value) -> io::Result<(String, u64)> {
     }
 }
 
-/// Counts `count` messages from a handshake/receive loop.
-pub fn subscribe(origin: &str, count: u64) -> io::Result<Measured> {
+/// Counts `count` messages from `source` with a handshake/receive loop.
+pub fn subscribe(origin: &str, count: u64, source: Source) -> io::Result<Measured> {
     let rt = runtime()?;
     let client = http();
-    let mut cursor =
-        rt.block_on(async { next_cursor(&long_poll(&client, origin, &("0".into(), 0)).await?) })?;
-    crate::delivery(origin, count, |progress| {
+    let channel = source.channel();
+    let handshake = ("0".into(), 0);
+    let mut cursor = rt
+        .block_on(async { next_cursor(&long_poll(&client, origin, channel, &handshake).await?) })?;
+    source.measure(origin, count, |progress| {
         rt.block_on(async {
             let mut received = 0;
             while received < count {
-                let body = long_poll(&client, origin, &cursor).await?;
+                let body = long_poll(&client, origin, channel, &cursor).await?;
                 cursor = next_cursor(&body)?;
                 let messages = body["m"].as_array().ok_or(io::ErrorKind::InvalidData)?;
                 for m in messages {

@@ -3,8 +3,9 @@
 //! process of its own, and prints medians and ratios. See BENCHMARKS.md at the repository root.
 //!
 //! ```text
-//! pn-bench compare [--runs 5] [--publish 2000] [--subscribe 20000] [--pn PATH] [--origin URL]
-//! pn-bench worker official|floor publish|subscribe --count N --origin URL
+//! pn-bench compare [--runs 5] [--publish 2000] [--subscribe 20000] [--drain 100000] [--pn PATH]
+//!                  [--origin URL]
+//! pn-bench worker official|floor publish|subscribe|drain --count N --origin URL
 //! pn-bench soak [--seconds 60] [--channels 1000] [--origin URL]
 //! ```
 
@@ -27,8 +28,44 @@ use std::process::ExitCode;
 pub const SUB_KEY: &str = "demo";
 /// The publish key.
 pub const PUB_KEY: &str = "demo";
-/// The channel.
+/// The channel the feeder publishes on.
 pub const CHANNEL: &str = "bench";
+/// The dev server's firehose channel (`pn bench drain`'s default).
+pub const FIREHOSE: &str = "firehose";
+
+/// Where a subscribe workload's messages come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// A feeder publishes them on [`CHANNEL`] while the client counts (`subscribe`).
+    Feeder,
+    /// The dev server's firehose channel [`FIREHOSE`]: a full page on every receive (`drain`).
+    Firehose,
+}
+
+impl Source {
+    /// The channel to subscribe to.
+    pub fn channel(self) -> &'static str {
+        match self {
+            Source::Feeder => CHANNEL,
+            Source::Firehose => FIREHOSE,
+        }
+    }
+
+    /// Measures `receive` counting `count` messages from this source at `origin`.
+    pub fn measure(
+        self,
+        origin: &str,
+        count: u64,
+        receive: impl FnOnce(&feeder::Progress) -> std::io::Result<()>,
+    ) -> std::io::Result<stats::Measured> {
+        match self {
+            Source::Feeder => delivery(origin, count, receive),
+            Source::Firehose => {
+                stats::Measured::of(count, || receive(&feeder::Progress::default()))
+            }
+        }
+    }
+}
 
 /// Command-line options: `--name value` pairs after the positional words.
 pub struct Opts {
@@ -97,9 +134,11 @@ fn worker(o: &Opts) -> Result<(), String> {
     let origin = o.text("origin").ok_or("--origin is required")?;
     let measured = match (o.word(1), o.word(2)) {
         ("floor", "publish") => floor::publish(origin, count),
-        ("floor", "subscribe") => floor::subscribe(origin, count),
+        ("floor", "subscribe") => floor::subscribe(origin, count, Source::Feeder),
+        ("floor", "drain") => floor::subscribe(origin, count, Source::Firehose),
         ("official", "publish") => official::publish(origin, count),
-        ("official", "subscribe") => official::subscribe(origin, count),
+        ("official", "subscribe") => official::subscribe(origin, count, Source::Feeder),
+        ("official", "drain") => official::subscribe(origin, count, Source::Firehose),
         (c, w) => return Err(format!("unknown worker {c:?} {w:?}")),
     }
     .map_err(|e| e.to_string())?;

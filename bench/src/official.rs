@@ -1,7 +1,7 @@
 //! The official `pubnub` crate (0.9) with its reqwest transport pointed at the bench origin.
 
 use std::io;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures::StreamExt;
 use pubnub::subscribe::ConnectionStatus;
@@ -11,8 +11,8 @@ use pubnub::{Keyset, PubNubClientBuilder};
 use serde_json::Value;
 
 use crate::feeder::{check_seq, payload};
-use crate::stats::{self, Measured};
-use crate::{CHANNEL, PUB_KEY, SUB_KEY};
+use crate::stats::Measured;
+use crate::{CHANNEL, PUB_KEY, SUB_KEY, Source};
 
 /// How long to wait for the connection or the next message.
 const STALL: Duration = Duration::from_secs(10);
@@ -51,30 +51,29 @@ async fn publish_one(pubnub: &pubnub::PubNubClient, seq: u64) -> io::Result<()> 
 /// `count` sequential publishes.
 pub fn publish(origin: &str, count: u64) -> io::Result<Measured> {
     let rt = runtime()?;
-    rt.block_on(async {
+    let pubnub = rt.block_on(async {
         let pubnub = client(origin)?;
         publish_one(&pubnub, u64::MAX).await?;
-        let cpu = stats::process_cpu();
-        let start = Instant::now();
-        for seq in 0..count {
-            publish_one(&pubnub, seq).await?;
-        }
-        Ok(Measured {
-            count,
-            wall: start.elapsed(),
-            cpu: stats::process_cpu().saturating_sub(cpu),
+        Ok::<_, io::Error>(pubnub)
+    })?;
+    Measured::of(count, || {
+        rt.block_on(async {
+            for seq in 0..count {
+                publish_one(&pubnub, seq).await?;
+            }
+            Ok(())
         })
     })
 }
 
-/// Counts `count` messages from a subscription's message stream.
-pub fn subscribe(origin: &str, count: u64) -> io::Result<Measured> {
+/// Counts `count` messages from `source` on a subscription's message stream.
+pub fn subscribe(origin: &str, count: u64, source: Source) -> io::Result<Measured> {
     let rt = runtime()?;
     let _guard = rt.enter();
     let pubnub = client(origin)?;
     let mut statuses = pubnub.status_stream();
     let subscription = pubnub.subscription(SubscriptionParams {
-        channels: Some(&[CHANNEL]),
+        channels: Some(&[source.channel()]),
         channel_groups: None,
         options: None,
     });
@@ -90,7 +89,7 @@ pub fn subscribe(origin: &str, count: u64) -> io::Result<Measured> {
         }
     })?;
     let mut lost = 0;
-    let measured = crate::delivery(origin, count, |progress| {
+    let measured = source.measure(origin, count, |progress| {
         rt.block_on(async {
             // The official client skips messages now and then (a restarted long-poll resumes
             // from a later cursor): count what arrives up to the last one, report the gaps.

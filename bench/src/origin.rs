@@ -4,14 +4,20 @@ use pn_devserver::{DevServer, Options};
 
 use crate::Opts;
 
-/// The `--origin` to run against, or, without one, a dev server's origin together with that
-/// server (shut it down once the run is over).
+/// The `--origin` to run against, or, without one, a dev server's origin (with the firehose
+/// on [`crate::FIREHOSE`]) together with that server (shut it down once the run is over).
 pub fn origin(o: &Opts) -> Result<(String, Option<DevServer>), String> {
     let server = match o.text("origin") {
         Some(_) => None,
         None => Some(
-            DevServer::start(([127, 0, 0, 1], 0).into(), Options::default())
-                .map_err(|e| format!("dev server: {e}"))?,
+            DevServer::start(
+                ([127, 0, 0, 1], 0).into(),
+                Options {
+                    firehose: Some(crate::FIREHOSE.into()),
+                    ..Options::default()
+                },
+            )
+            .map_err(|e| format!("dev server: {e}"))?,
         ),
     };
     let origin = o

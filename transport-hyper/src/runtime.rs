@@ -162,7 +162,7 @@ impl Runtime for HyperRuntime {
             Ok(Response {
                 status,
                 retry_after,
-                body: body.to_vec(),
+                body: Vec::from(body),
             })
         })
     }
