@@ -82,10 +82,11 @@ impl Message {
 macro_rules! publish_builder {
     ($client:expr, $m:expr) => {{
         let m: &Message = $m;
+        // The JSON was checked when the message was made: hand it on as a value, unparsed.
         let mut b = if m.signal {
             $client.signal(&m.channel, &*m.json)
         } else {
-            $client.publish_raw(&m.channel, m.json.get())
+            $client.publish(&m.channel, &*m.json)
         };
         b = b.use_post(m.post);
         if let Some(store) = m.store {

@@ -31,7 +31,7 @@ pub(crate) fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String, Comman
 
 /// Checks that `json` is one valid JSON value; returns it trimmed.
 pub(crate) fn check_json(json: &str) -> Result<String, CommandError> {
-    let raw: Box<RawValue> = serde_json::from_str(json).map_err(|e| CommandError::InvalidJson {
+    let raw: &RawValue = serde_json::from_str(json).map_err(|e| CommandError::InvalidJson {
         reason: e.to_string(),
     })?;
     Ok(raw.get().to_owned())
