@@ -129,6 +129,10 @@ impl Client {
         };
         let (dtx, drx) = mpsc::channel();
         registry.set_dispatcher(dtx);
+        let wake = tx.clone();
+        registry.on_room(move || {
+            let _ = wake.send(Msg::Wake);
+        });
         let dispatch_registry = registry.clone();
         let dispatcher = match gauge.spawn("pn-blocking-dispatcher", move || {
             dispatch_registry.dispatch(drx)
@@ -150,6 +154,7 @@ impl Client {
             closing: None,
             close_replies: Vec::new(),
             driver_looks_at: None,
+            parked: None,
             driver: tx.clone(),
         });
         let driver = Driver {

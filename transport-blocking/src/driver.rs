@@ -74,6 +74,8 @@ pub(crate) struct Session {
     pub close_replies: Vec<Sender<()>>,
     /// When the driver thread looks at the core next on its own (`None`: only when told).
     pub driver_looks_at: Option<Instant>,
+    /// A long-poll held back until every listener has caught up (see [`crate::Listener`]).
+    pub parked: Option<Request>,
     /// Tells the driver thread things.
     pub driver: Sender<Msg>,
 }
@@ -179,27 +181,13 @@ impl Session {
         }
     }
 
-    /// Carries out every transport action and routes every event, in order. Regular requests
-    /// serving operation `own` are returned instead of sent.
+    /// Routes every event, then carries out every transport action, in order (events first, so
+    /// that a long-poll is held back when the answer before it filled a listener). Regular
+    /// requests serving operation `own` are returned instead of sent.
     fn drain(&mut self, own: Option<OperationId>) -> Vec<Request> {
         let mut mine = Vec::new();
         loop {
             let mut progressed = false;
-            while let Some(action) = self.core.poll_transmit() {
-                progressed = true;
-                match action {
-                    TransportAction::Send(r) => match r.kind {
-                        RequestKind::Regular
-                            if own.is_some() && self.core.operation_of(r.id) == own =>
-                        {
-                            mine.push(r);
-                        }
-                        RequestKind::Regular => self.workers.send(r),
-                        RequestKind::LongPoll => self.long_poll.send(r),
-                    },
-                    TransportAction::Cancel(id) => self.long_poll.cancel(id),
-                }
-            }
             while let Some(event) = self.core.poll_event() {
                 progressed = true;
                 match event {
@@ -215,9 +203,40 @@ impl Session {
                     other => self.registry.publish(&other),
                 }
             }
+            while let Some(action) = self.core.poll_transmit() {
+                progressed = true;
+                match action {
+                    TransportAction::Send(r) => match r.kind {
+                        RequestKind::Regular
+                            if own.is_some() && self.core.operation_of(r.id) == own =>
+                        {
+                            mine.push(r);
+                        }
+                        RequestKind::Regular => self.workers.send(r),
+                        RequestKind::LongPoll if self.registry.has_room() => self.long_poll.send(r),
+                        RequestKind::LongPoll => self.parked = Some(r),
+                    },
+                    TransportAction::Cancel(id)
+                        if self.parked.as_ref().is_some_and(|r| r.id == id) =>
+                    {
+                        self.parked = None;
+                    }
+                    TransportAction::Cancel(id) => self.long_poll.cancel(id),
+                }
+            }
             if !progressed {
                 return mine;
             }
+        }
+    }
+
+    /// Sends the held-back long-poll once every listener has caught up.
+    fn release(&mut self) {
+        if self.parked.is_some()
+            && self.registry.has_room()
+            && let Some(request) = self.parked.take()
+        {
+            self.long_poll.send(request);
         }
     }
 
@@ -318,6 +337,7 @@ impl Driver {
                 }
                 Some(m) => s.handle(m, now),
             }
+            s.release();
         }
         self.shared.lock().stop();
     }

@@ -43,6 +43,12 @@
 //! * the **dispatcher** calls the callbacks of [`Client::add_listener`], so that a callback
 //!   may use the client, even blocking calls, without stalling the driver.
 //!
+//! # Slow listeners
+//! Nothing is dropped on this side: once a [`Listener`] or the callbacks are more than
+//! [`HOLD_BACK_ABOVE`] events behind, the next subscribe long-poll waits until they catch up, so
+//! a burst waits at the service (which keeps up to 100 messages per subscriber) and memory stays
+//! bounded. A listener that is never read stalls the subscription: drop it to unregister it.
+//!
 //! # Shutdown
 //! [`Client::close`] leaves the subscribed channels, waits for the leave answers (at most
 //! `request_timeout`), shuts both agents down (aborting anything still in flight, the
@@ -65,7 +71,7 @@ mod threads;
 
 pub use client::{Client, ClientBuilder, DEFAULT_WORKERS};
 pub use http::DEFAULT_MAX_BODY;
-pub use listener::{Listener, ListenerId};
+pub use listener::{HOLD_BACK_ABOVE, Listener, ListenerId};
 pub use operations::{
     GetStateBuilder, HereNowBuilder, PublishBuilder, SetStateBuilder, WhereNowBuilder,
 };

@@ -225,3 +225,41 @@ fn a_callers_request_never_waits_behind_background_requests() {
     // Dropped, not closed: closing would wait for the leave queued behind the stalled worker.
     drop(c);
 }
+
+#[test]
+fn a_listener_that_falls_behind_holds_the_subscription_back_and_loses_nothing() {
+    let server = server(Options {
+        firehose: Some("fh".into()),
+        ..Options::default()
+    });
+    let c = client(&server, "slow");
+    let events = subscribed(&c, "fh");
+    // Unread, the listener fills a page of 100 per receive; past HOLD_BACK_ABOVE (512) events
+    // the next long-poll waits: handshake + 6 receives (600 events), and no more.
+    let receives = |n, within| {
+        server
+            .faults()
+            .wait_for_requests(Endpoint::Subscribe, n, within)
+    };
+    assert!(
+        receives(7, WAIT),
+        "six receives fill the listener past the bound"
+    );
+    assert!(
+        !receives(8, Duration::from_millis(300)),
+        "the seventh waits for room"
+    );
+    for seq in 0..2000_u64 {
+        let payload = until(&events, |e| matches!(e, Event::Message(_)))
+            .into_iter()
+            .find_map(|e| message_payload(&e))
+            .expect("a message");
+        let value: serde_json::Value = serde_json::from_str(&payload).expect("JSON");
+        assert_eq!(value["seq"], seq, "every message, in order");
+    }
+    assert!(
+        receives(20, WAIT),
+        "reading made room: the subscription went on"
+    );
+    c.close();
+}
