@@ -327,6 +327,31 @@ impl Client {
         }
     }
 
+    /// Something another thread (a Ctrl-C handler) can call to unsubscribe from everything:
+    /// the leave goes out and the subscription ends with a `Disconnected` status.
+    pub fn leave_handle(&self) -> Box<dyn FnOnce() + Send> {
+        match &self.inner {
+            Inner::Hyper { rt, client, .. } => {
+                let (runtime, client) = (rt.handle().clone(), client.clone());
+                Box::new(move || {
+                    let _ = runtime.block_on(client.unsubscribe_all());
+                })
+            }
+            Inner::AsyncStd { client, .. } => {
+                let client = client.clone();
+                Box::new(move || {
+                    let _ = futures_lite::future::block_on(client.unsubscribe_all());
+                })
+            }
+            Inner::Blocking { client, .. } => {
+                let client = client.clone();
+                Box::new(move || {
+                    let _ = client.unsubscribe_all();
+                })
+            }
+        }
+    }
+
     /// Leaves the subscribed channels and stops the client's tasks or threads.
     pub fn close(self) {
         each!(self, c => async c.close().await, blocking c.close())

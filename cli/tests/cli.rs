@@ -554,3 +554,40 @@ fn json_subscription_prints_presence_events() {
     assert_eq!(join["presence"]["action"], "join");
     drop(other);
 }
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_leaves_the_channels_and_exits_cleanly() {
+    let server = server();
+    for transport in TRANSPORTS {
+        let channel = format!("bye-{transport}");
+        let sub = Subscriber::start(
+            &server.origin(),
+            transport,
+            &["--channel", &channel, "--json", "--user-id", "leaver"],
+        );
+        assert_eq!(json(&sub.line())["category"], "Connected");
+        let leaves = || {
+            server
+                .faults()
+                .requests()
+                .iter()
+                .filter(|r| {
+                    r.path_and_query
+                        .contains(&format!("/channel/{channel}/leave"))
+                })
+                .count()
+        };
+        assert_eq!(leaves(), 0);
+        // SIGINT, as a terminal's Ctrl-C sends it.
+        let kill = run(Command::new("kill").args(["-INT", &sub.child.id().to_string()]));
+        assert!(kill.status.success(), "kill -INT: {}", stderr(&kill));
+        let (status, rest, err) = sub.finish();
+        assert!(status.success(), "{transport}: exit {status:?}: {err}");
+        assert!(
+            rest.iter().any(|l| json(l)["category"] == "Disconnected"),
+            "{transport}: {rest:?}"
+        );
+        assert_eq!(leaves(), 1, "{transport}: one leave");
+    }
+}

@@ -1,7 +1,8 @@
 //! `pn subscribe`.
 
 use std::io::Write;
-
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use pn_core::{Category, Event, Recovery, RetryPolicy, Subscribe, Timetoken};
@@ -26,7 +27,8 @@ pub fn is_failure(category: Category) -> bool {
 /// Subscribes and prints every event until `--count` messages arrived (or forever).
 ///
 /// A failure before the subscription first connects ends the command (exit 1); later
-/// failures are printed and the core retries, unless it gives up.
+/// failures are printed and the core retries, unless it gives up. Ctrl-C leaves the channels
+/// (so presence shows the user gone at once) and exits 0.
 pub fn run(g: &Global, a: SubscribeArgs) -> Result<()> {
     let mut config = transport::config(g)?;
     config.filter_expression = a.filter.clone();
@@ -61,12 +63,61 @@ pub fn run(g: &Global, a: SubscribeArgs) -> Result<()> {
             )
         );
     }
-    let result = receive(&mut client, sub, &a);
+    let interrupted = on_ctrl_c(client.leave_handle());
+    let result = receive(&mut client, sub, &a, &interrupted);
     client.close();
     result
 }
 
-fn receive(client: &mut Client, sub: Subscribe, a: &SubscribeArgs) -> Result<()> {
+/// Starts a thread that, on Ctrl-C, notes it and makes the client leave everything, which ends
+/// [`receive`] with a `Disconnected` status; the flag it returns tells that apart. The handler
+/// is in place when this returns.
+fn on_ctrl_c(leave: Box<dyn FnOnce() + Send>) -> Arc<AtomicBool> {
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let flag = interrupted.clone();
+    let started = interrupt().and_then(|(rt, interrupt)| {
+        std::thread::Builder::new()
+            .name("pn-ctrl-c".into())
+            .spawn(move || {
+                if rt.block_on(interrupt) {
+                    flag.store(true, Ordering::SeqCst);
+                    leave();
+                }
+            })
+    });
+    if let Err(e) = started {
+        // Ctrl-C still stops the command, only without a leave.
+        eprintln!("pn: no Ctrl-C handler ({e}): stopping will not send a leave");
+    }
+    interrupted
+}
+
+/// A runtime and a future on it that completes with `true` on Ctrl-C (SIGINT), the handler
+/// already registered.
+fn interrupt() -> std::io::Result<(
+    tokio::runtime::Runtime,
+    impl std::future::Future<Output = bool> + Send,
+)> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()?;
+    #[cfg(unix)]
+    let interrupt = {
+        let _context = rt.enter();
+        let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
+        async move { sigint.recv().await.is_some() }
+    };
+    #[cfg(not(unix))]
+    let interrupt = async { tokio::signal::ctrl_c().await.is_ok() };
+    Ok((rt, interrupt))
+}
+
+fn receive(
+    client: &mut Client,
+    sub: Subscribe,
+    a: &SubscribeArgs,
+    interrupted: &AtomicBool,
+) -> Result<()> {
     client.subscribe(sub)?;
     let style = Style::for_stdout();
     let mut stdout = std::io::stdout().lock();
@@ -86,6 +137,9 @@ fn receive(client: &mut Client, sub: Subscribe, a: &SubscribeArgs) -> Result<()>
             stdout.flush()?;
         }
         if let Event::Status(s) = &event {
+            if interrupted.load(Ordering::SeqCst) && s.category == Category::Disconnected {
+                return Ok(());
+            }
             if matches!(s.category, Category::Connected | Category::Reconnected) {
                 connected = true;
             } else if is_failure(s.category) && (!connected || s.recovery == Recovery::GaveUp) {
