@@ -118,7 +118,7 @@ impl<R: Runtime> Client<R> {
         let runtime = R::create(options, tasks.clone());
         let (commands, rx) = mpsc::unbounded();
         let listeners = Arc::new(listeners);
-        let driver = Driver::new(core, runtime.clone(), rx, listeners.clone());
+        let driver = Driver::new(core, runtime.clone(), tasks.clone(), rx, listeners.clone());
         runtime.spawn(tasks.track(driver));
         Ok(Client {
             shared: Arc::new(Shared {

@@ -10,14 +10,13 @@ use std::time::Instant;
 
 use futures_channel::{mpsc, oneshot};
 use futures_core::Stream;
-use futures_util::stream::FuturesUnordered;
 use pn_core::{
     ClientError, CommandError, Core, Error, Event, OperationId, Outcome, Request, RequestId,
     RequestKind, Response, TransportAction, TransportError, TransportErrorKind,
 };
 
 use crate::listener::Listeners;
-use crate::runtime::{BoxFuture, Runtime};
+use crate::runtime::{BoxFuture, Runtime, TaskCounter};
 
 /// Starts an operation on the core; the result arrives later as an `Event::Result`.
 pub(crate) type StartFn =
@@ -39,15 +38,14 @@ pub(crate) enum Command {
     Close(oneshot::Sender<()>),
 }
 
-/// A request being sent, and what became of it (`None`: cancelled).
-type Exchange = BoxFuture<'static, (RequestId, Option<Result<Response, TransportError>>)>;
+type Completion = (RequestId, Result<Response, TransportError>);
 
 /// The message of the error a request gets when its timeout passes.
 pub(crate) const TIMED_OUT: &str = "no complete answer within the request timeout";
 
-/// A request being sent.
+/// A request being sent by a task of its own.
 struct InFlight {
-    /// Dropping it cancels the exchange.
+    /// Dropping it cancels the task.
     _cancel: oneshot::Sender<()>,
     /// When the request times out.
     deadline: Instant,
@@ -62,11 +60,10 @@ struct Closing {
 pub(crate) struct Driver<R: Runtime> {
     core: Core,
     runtime: R,
+    tasks: TaskCounter,
     commands: mpsc::UnboundedReceiver<Command>,
-    /// Every request being sent, polled by the driver itself: no task, no channel per request.
-    exchanges: FuturesUnordered<Exchange>,
-    /// Set when an exchange was added since `exchanges` was last polled.
-    unpolled: bool,
+    done_tx: mpsc::UnboundedSender<Completion>,
+    done_rx: mpsc::UnboundedReceiver<Completion>,
     in_flight: HashMap<RequestId, InFlight>,
     /// A long-poll held back until every listener has room for its answer.
     parked: Option<Request>,
@@ -81,15 +78,18 @@ impl<R: Runtime> Driver<R> {
     pub(crate) fn new(
         core: Core,
         runtime: R,
+        tasks: TaskCounter,
         commands: mpsc::UnboundedReceiver<Command>,
         listeners: Arc<Listeners>,
     ) -> Driver<R> {
+        let (done_tx, done_rx) = mpsc::unbounded();
         Driver {
             core,
             runtime,
+            tasks,
             commands,
-            exchanges: FuturesUnordered::new(),
-            unpolled: false,
+            done_tx,
+            done_rx,
             in_flight: HashMap::new(),
             parked: None,
             waiting: HashMap::new(),
@@ -182,7 +182,7 @@ impl<R: Runtime> Driver<R> {
         }
     }
 
-    /// Starts sending `request`; its timeout is the driver's.
+    /// Spawns the task that sends `request` and reports back; its timeout is the driver's.
     fn start(&mut self, request: Request) {
         let (cancel, cancelled) = oneshot::channel::<()>();
         let id = request.id;
@@ -195,10 +195,13 @@ impl<R: Runtime> Driver<R> {
             },
         );
         let send = self.runtime.send(self.core.origin(), request);
-        self.exchanges.push(Box::pin(async move {
-            (id, unless_cancelled(cancelled, send).await)
-        }));
-        self.unpolled = true;
+        let done = self.done_tx.clone();
+        let task = self.tasks.track(async move {
+            if let Some(result) = unless_cancelled(cancelled, send).await {
+                let _ = done.unbounded_send((id, result));
+            }
+        });
+        self.runtime.spawn(task);
     }
 
     /// Cancels the requests whose timeout passed and tells the core they timed out.
@@ -267,12 +270,8 @@ impl<R: Runtime> Future for Driver<R> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
         loop {
-            this.unpolled = false;
-            while let Poll::Ready(Some((id, answer))) = Pin::new(&mut this.exchanges).poll_next(cx)
-            {
-                if let Some(result) = answer
-                    && this.in_flight.remove(&id).is_some()
-                {
+            while let Poll::Ready(Some((id, result))) = Pin::new(&mut this.done_rx).poll_next(cx) {
+                if this.in_flight.remove(&id).is_some() {
                     this.core.handle_response(id, result, Instant::now());
                     this.flush();
                 }
@@ -294,10 +293,6 @@ impl<R: Runtime> Future for Driver<R> {
                 && let Some(request) = this.parked.take()
             {
                 this.start(request);
-            }
-            if this.unpolled {
-                // A new exchange must be polled once to start.
-                continue;
             }
             this.arm();
             let Some((deadline, sleep)) = &mut this.timer else {

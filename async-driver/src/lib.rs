@@ -4,10 +4,9 @@
 //! [`Runtime`]: send one HTTP request, sleep until an instant, spawn a task. This crate does the
 //! rest: one driver task owns the [`pn_core::Core`] and follows its event-loop contract (after
 //! every command, response and timeout, drain `poll_transmit` and `poll_event`, then wait for
-//! `poll_timeout` or the next input). The driver polls every request's exchange itself (no task
-//! or channel per request), bounds it by its timeout and drops it when the core says `Cancel`.
-//! Operation results go back to the future that started them; messages and statuses go to every
-//! [`Listener`].
+//! `poll_timeout` or the next input). Each request runs in a task of its own, bounded by its
+//! timeout and cancelled by dropping it when the core says `Cancel`. Operation results go back to
+//! the future that started them; messages and statuses go to every [`Listener`].
 //!
 //! The protocol (URLs, retries, status categories, dedupe) lives in `pn-core`, not here.
 #![forbid(unsafe_code)]
