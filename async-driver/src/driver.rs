@@ -176,6 +176,8 @@ impl<R: Runtime> Driver<R> {
     /// Sends `request`, unless it is a long-poll whose answer a listener has no room for yet.
     fn send(&mut self, request: Request) {
         if request.kind == RequestKind::LongPoll && !self.listeners.has_room() {
+            // Held back as long as it takes: the core's watchdog must not count that time.
+            self.core.hold(request.id);
             self.parked = Some(request);
         } else {
             self.start(request);
@@ -292,6 +294,7 @@ impl<R: Runtime> Future for Driver<R> {
                 && this.listeners.poll_room(cx).is_ready()
                 && let Some(request) = this.parked.take()
             {
+                this.core.release(request.id, Instant::now());
                 this.start(request);
             }
             this.arm();

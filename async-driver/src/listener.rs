@@ -82,6 +82,9 @@ pub struct Listener {
 
 impl Drop for Listener {
     fn drop(&mut self) {
+        // Empty first: until the queue itself is gone, the driver still sees it and must find
+        // room in it when the notice below wakes it.
+        lock(&self.queue).events.clear();
         self.room.notify();
     }
 }

@@ -593,6 +593,11 @@ pub async fn slow_listener_holds_back<H: Harness>(h: &H) {
         3,
         "the third receive waits for room: {paths:#?}"
     );
+    let deadline = ok(
+        "inspect",
+        within(h, "inspect", c.inspect(|core| core.poll_timeout())).await,
+    );
+    assert_eq!(deadline, None, "however long it waits, it is not timed out");
     wait_status(h, &mut l, Category::Connected).await;
     for seq in 0..1000_u64 {
         let m = wait_message(h, &mut l, "the next firehose message", |_| true).await;

@@ -181,7 +181,10 @@ impl Pending {
 #[derive(Debug)]
 struct InFlight {
     purpose: Purpose,
-    deadline: Instant,
+    /// When the watchdog gives up on it; `None` while the adapter holds it back.
+    deadline: Option<Instant>,
+    /// The request's own timeout, to restart the watchdog from.
+    timeout: Duration,
 }
 
 #[derive(Debug, Default)]
@@ -314,6 +317,22 @@ impl Core {
         self.in_flight.len()
     }
 
+    /// Tells the core that the adapter holds request `id` back instead of sending it (its
+    /// listeners are full, say): the watchdog leaves it alone until [`Core::release`].
+    pub fn hold(&mut self, id: RequestId) {
+        if let Some(flight) = self.in_flight.get_mut(&id) {
+            flight.deadline = None;
+        }
+    }
+
+    /// Tells the core that request `id`, held back, is being sent at `now`: its watchdog starts
+    /// over from there.
+    pub fn release(&mut self, id: RequestId, now: Instant) {
+        if let Some(flight) = self.in_flight.get_mut(&id) {
+            flight.deadline = Some(now + flight.timeout + WATCHDOG_GRACE);
+        }
+    }
+
     /// The operation whose outcome request `id` decides, if it is in flight and serves one
     /// (a subscribe, heartbeat, leave or queued publish serves none).
     pub fn operation_of(&self, id: RequestId) -> Option<OperationId> {
@@ -365,7 +384,7 @@ impl Core {
             self.retry_at,
             self.heartbeats.timer,
             self.reliable.as_ref().and_then(Reliable::next_deadline),
-            self.in_flight.values().map(|f| f.deadline).min(),
+            self.in_flight.values().filter_map(|f| f.deadline).min(),
         ]
         .into_iter()
         .flatten()
@@ -437,8 +456,12 @@ impl Core {
     fn send(&mut self, endpoint: Endpoint, purpose: Purpose, now: Instant) -> RequestId {
         let request = self.build(endpoint, now);
         let id = request.id;
-        let deadline = now + request.timeout + WATCHDOG_GRACE;
-        self.in_flight.insert(id, InFlight { purpose, deadline });
+        let flight = InFlight {
+            purpose,
+            deadline: Some(now + request.timeout + WATCHDOG_GRACE),
+            timeout: request.timeout,
+        };
+        self.in_flight.insert(id, flight);
         self.actions.push_back(TransportAction::Send(request));
         id
     }
@@ -1083,7 +1106,7 @@ impl Core {
         let overdue: Vec<RequestId> = self
             .in_flight
             .iter()
-            .filter(|(_, f)| f.deadline <= now)
+            .filter(|(_, f)| f.deadline.is_some_and(|d| d <= now))
             .map(|(id, _)| *id)
             .collect();
         for id in overdue {

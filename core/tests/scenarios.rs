@@ -943,3 +943,40 @@ fn a_request_names_the_operation_it_serves() {
         "answered: no longer in flight"
     );
 }
+
+#[test]
+fn a_held_long_poll_is_left_alone_until_released() {
+    let mut h = Harness::new(config(linear(3)));
+    let receive = receiving(&mut h, &["ch"], 100, 1);
+    let _connected = h.take_events();
+    let watchdog = h.core.poll_timeout();
+    assert!(watchdog.is_some(), "the receive has a watchdog");
+    h.core.hold(receive.id);
+    assert_eq!(
+        h.core.poll_timeout(),
+        None,
+        "nothing to wait for while it is held"
+    );
+    // Far beyond the subscribe timeout: no timeout, no cancel, no status.
+    h.now += Duration::from_secs(3600);
+    h.core.handle_timeout(h.now);
+    h.drain();
+    assert!(h.cancelled.is_empty(), "{:?}", h.cancelled);
+    assert_eq!(h.statuses(), []);
+    h.core.release(receive.id, h.now);
+    let timeout = h.core.config().subscribe_timeout;
+    assert_eq!(
+        h.core.poll_timeout(),
+        Some(h.now + timeout + pn_core::WATCHDOG_GRACE),
+        "the watchdog starts over when it is sent"
+    );
+    h.answer(
+        receive.id,
+        subscribe_body(200, 1, &[envelope("ch", 150, "1")]),
+    );
+    assert_eq!(
+        messages(&h.take_events()).len(),
+        1,
+        "the answer still counts"
+    );
+}

@@ -253,6 +253,11 @@ impl Client {
         }
     }
 
+    /// Reads something from the core (cursor, subscribed channels, deadlines…), for diagnostics.
+    pub fn inspect<T>(&self, f: impl FnOnce(&Core) -> T) -> T {
+        f(&self.inner.shared.lock().core)
+    }
+
     /// A new iterator over subscription events (messages and statuses) from now on.
     pub fn listen(&self) -> Listener {
         self.inner.registry.listen()

@@ -214,7 +214,11 @@ impl Session {
                         }
                         RequestKind::Regular => self.workers.send(r),
                         RequestKind::LongPoll if self.registry.has_room() => self.long_poll.send(r),
-                        RequestKind::LongPoll => self.parked = Some(r),
+                        RequestKind::LongPoll => {
+                            // Held back as long as it takes: not the core's watchdog's business.
+                            self.core.hold(r.id);
+                            self.parked = Some(r);
+                        }
                     },
                     TransportAction::Cancel(id)
                         if self.parked.as_ref().is_some_and(|r| r.id == id) =>
@@ -236,6 +240,7 @@ impl Session {
             && self.registry.has_room()
             && let Some(request) = self.parked.take()
         {
+            self.core.release(request.id, Instant::now());
             self.long_poll.send(request);
         }
     }

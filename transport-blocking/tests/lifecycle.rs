@@ -249,6 +249,11 @@ fn a_listener_that_falls_behind_holds_the_subscription_back_and_loses_nothing() 
         !receives(8, Duration::from_millis(300)),
         "the seventh waits for room"
     );
+    assert_eq!(
+        c.inspect(|core| core.poll_timeout()),
+        None,
+        "however long it waits, the held long-poll is not timed out"
+    );
     for seq in 0..2000_u64 {
         let payload = until(&events, |e| matches!(e, Event::Message(_)))
             .into_iter()
