@@ -591,3 +591,33 @@ fn ctrl_c_leaves_the_channels_and_exits_cleanly() {
         assert_eq!(leaves(), 1, "{transport}: one leave");
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn a_second_ctrl_c_exits_at_once_when_the_leave_hangs() {
+    use pn_devserver::{Endpoint, Fault, FaultRule, Target};
+    let server = server();
+    server
+        .faults()
+        .inject(FaultRule::new(Fault::Stall, Target::Next(1)).on(Endpoint::Presence));
+    let sub = Subscriber::start(
+        &server.origin(),
+        "blocking",
+        &["--channel", "stuck", "--json"],
+    );
+    assert_eq!(json(&sub.line())["category"], "Connected");
+    let interrupt = || {
+        let kill = run(Command::new("kill").args(["-INT", &sub.child.id().to_string()]));
+        assert!(kill.status.success(), "kill -INT: {}", stderr(&kill));
+    };
+    interrupt();
+    // The leave reached the server, which never answers it.
+    assert!(
+        server
+            .faults()
+            .wait_for_requests(Endpoint::Presence, 1, Duration::from_secs(10))
+    );
+    interrupt();
+    let (status, _, err) = sub.finish();
+    assert_eq!(status.code(), Some(130), "{err}");
+}

@@ -70,18 +70,24 @@ pub fn run(g: &Global, a: SubscribeArgs) -> Result<()> {
 }
 
 /// Starts a thread that, on Ctrl-C, notes it and makes the client leave everything, which ends
-/// [`receive`] with a `Disconnected` status; the flag it returns tells that apart. The handler
-/// is in place when this returns.
+/// [`receive`] with a `Disconnected` status; the flag it returns tells that apart. A second
+/// Ctrl-C exits at once (status 130), should the leave hang. On Unix the handler is in place
+/// when this returns.
 fn on_ctrl_c(leave: Box<dyn FnOnce() + Send>) -> Arc<AtomicBool> {
     let interrupted = Arc::new(AtomicBool::new(false));
     let flag = interrupted.clone();
-    let started = interrupt().and_then(|(rt, interrupt)| {
+    let started = interrupts().and_then(|(rt, mut interrupts)| {
         std::thread::Builder::new()
             .name("pn-ctrl-c".into())
             .spawn(move || {
-                if rt.block_on(interrupt) {
-                    flag.store(true, Ordering::SeqCst);
-                    leave();
+                // `leave` may block on the client's own runtime: call it outside this one.
+                if rt.block_on(interrupts.next()).is_none() {
+                    return;
+                }
+                flag.store(true, Ordering::SeqCst);
+                leave();
+                if rt.block_on(interrupts.next()).is_some() {
+                    std::process::exit(130);
                 }
             })
     });
@@ -92,24 +98,42 @@ fn on_ctrl_c(leave: Box<dyn FnOnce() + Send>) -> Arc<AtomicBool> {
     interrupted
 }
 
-/// A runtime and a future on it that completes with `true` on Ctrl-C (SIGINT), the handler
-/// already registered.
-fn interrupt() -> std::io::Result<(
-    tokio::runtime::Runtime,
-    impl std::future::Future<Output = bool> + Send,
-)> {
+/// Ctrl-C presses, one at a time.
+trait Interrupts {
+    /// The next press; `None` if no more can be seen.
+    async fn next(&mut self) -> Option<()>;
+}
+
+#[cfg(unix)]
+impl Interrupts for tokio::signal::unix::Signal {
+    async fn next(&mut self) -> Option<()> {
+        self.recv().await
+    }
+}
+
+#[cfg(not(unix))]
+struct CtrlC;
+
+#[cfg(not(unix))]
+impl Interrupts for CtrlC {
+    async fn next(&mut self) -> Option<()> {
+        tokio::signal::ctrl_c().await.ok()
+    }
+}
+
+/// A runtime and the Ctrl-C presses seen on it (on Unix, SIGINT, handled from now on).
+fn interrupts() -> std::io::Result<(tokio::runtime::Runtime, impl Interrupts + Send + 'static)> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_io()
         .build()?;
     #[cfg(unix)]
-    let interrupt = {
+    let interrupts = {
         let _context = rt.enter();
-        let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
-        async move { sigint.recv().await.is_some() }
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?
     };
     #[cfg(not(unix))]
-    let interrupt = async { tokio::signal::ctrl_c().await.is_ok() };
-    Ok((rt, interrupt))
+    let interrupts = CtrlC;
+    Ok((rt, interrupts))
 }
 
 fn receive(
@@ -119,6 +143,10 @@ fn receive(
     interrupted: &AtomicBool,
 ) -> Result<()> {
     client.subscribe(sub)?;
+    if interrupted.load(Ordering::SeqCst) {
+        // Ctrl-C came before the subscription existed; closing leaves what it subscribed.
+        return Ok(());
+    }
     let style = Style::for_stdout();
     let mut stdout = std::io::stdout().lock();
     let mut connected = false;
