@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, SyncSender};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
 use std::time::Instant;
 
 use pn_core::{
@@ -19,7 +20,7 @@ use pn_core::{
 };
 
 use crate::listener::Registry;
-use crate::pool::{LongPoller, WorkerPool};
+use crate::pool::{LongPoller, WorkerPool, join};
 
 /// Where a command's outcome goes.
 pub(crate) type Reply = SyncSender<Result<Outcome, ClientError>>;
@@ -286,18 +287,18 @@ impl Session {
             .is_some_and(|deadline| self.core.in_flight() == 0 || now >= deadline)
     }
 
-    /// Stops the I/O threads (aborting what they still send), fails the operations still
-    /// waiting, ends the listeners and tells `close` callers.
-    fn stop(&mut self) {
-        self.workers.shutdown();
-        self.long_poll.shutdown();
+    /// Tells the I/O threads to stop (aborting what they still send), fails the operations
+    /// still waiting and ends the listeners. Returns the threads to join and the `close` callers
+    /// to tell, for after the session's lock is let go: a thread stuck in a connect must not
+    /// keep callers from getting `Closed`.
+    fn stop(&mut self) -> (Vec<JoinHandle<()>>, Vec<Sender<()>>) {
+        let mut threads = self.workers.stop();
+        threads.extend(self.long_poll.stop());
         for (_, w) in self.waiters.drain() {
             let _ = w.send(Err(ClientError::Closed));
         }
         self.registry.close();
-        for r in self.close_replies.drain(..) {
-            let _ = r.send(());
-        }
+        (threads, std::mem::take(&mut self.close_replies))
     }
 }
 
@@ -344,6 +345,10 @@ impl Driver {
             }
             s.release();
         }
-        self.shared.lock().stop();
+        let (threads, closers) = self.shared.lock().stop();
+        join(threads);
+        for closer in closers {
+            let _ = closer.send(());
+        }
     }
 }

@@ -22,6 +22,10 @@ pub(crate) type Callback = Box<dyn FnMut(&Event) + Send + 'static>;
 pub const HOLD_BACK_ABOVE: usize = 512;
 
 /// Events handed to one consumer (a listener, or the dispatcher) and not yet taken.
+///
+/// The counts and [`Room::waiting`] use `SeqCst`: a consumer decrements a count then reads the
+/// flag while the session sets the flag then reads the counts, and only a single total order
+/// guarantees that one of them sees the other's write.
 #[derive(Debug, Default)]
 struct Backlog(AtomicUsize);
 
@@ -35,19 +39,19 @@ struct Room {
 
 impl Backlog {
     fn added(&self) {
-        self.0.fetch_add(1, Ordering::AcqRel);
+        self.0.fetch_add(1, Ordering::SeqCst);
     }
 
     /// One event taken; tells `room` if that made room.
     fn taken(&self, room: &Room) {
-        let left = self.0.fetch_sub(1, Ordering::AcqRel).saturating_sub(1);
-        if left <= HOLD_BACK_ABOVE && room.waiting.swap(false, Ordering::AcqRel) {
+        let left = self.0.fetch_sub(1, Ordering::SeqCst).saturating_sub(1);
+        if left <= HOLD_BACK_ABOVE && room.waiting.swap(false, Ordering::SeqCst) {
             room.notify();
         }
     }
 
     fn over(&self) -> bool {
-        self.0.load(Ordering::Acquire) > HOLD_BACK_ABOVE
+        self.0.load(Ordering::SeqCst) > HOLD_BACK_ABOVE
     }
 }
 
@@ -109,11 +113,11 @@ impl Registry {
     /// When not, the next consumer to catch up calls the [`Registry::on_room`] hook.
     pub fn has_room(&self) -> bool {
         let s = self.lock();
-        s.room.waiting.store(true, Ordering::Release);
+        s.room.waiting.store(true, Ordering::SeqCst);
         let behind =
             s.dispatch_backlog.over() || s.channels.values().any(|entry| entry.backlog.over());
         if !behind {
-            s.room.waiting.store(false, Ordering::Release);
+            s.room.waiting.store(false, Ordering::SeqCst);
         }
         !behind
     }
@@ -274,7 +278,7 @@ impl Drop for Listener {
                 .remove(&self.id);
         }
         // Whatever it held back is free to go.
-        if self.room.waiting.swap(false, Ordering::AcqRel) {
+        if self.room.waiting.swap(false, Ordering::SeqCst) {
             self.room.notify();
         }
     }

@@ -18,6 +18,13 @@ use crate::driver::Msg;
 use crate::http::HttpSettings;
 use crate::threads::ThreadGauge;
 
+/// Waits for every thread of `threads` to end.
+pub(crate) fn join(threads: Vec<JoinHandle<()>>) {
+    for t in threads {
+        let _ = t.join();
+    }
+}
+
 /// Runs one request and reports its answer to the driver.
 fn run(settings: &HttpSettings, agent: &Agent, request: &Request, done: &Sender<Msg>) {
     let result = settings.execute(agent, request);
@@ -85,11 +92,14 @@ impl WorkerPool {
     /// Aborts every request in flight, lets the queue drain (each queued request fails at
     /// once on the shut-down agent) and joins the workers.
     pub fn shutdown(&mut self) {
+        join(self.stop());
+    }
+
+    /// Like [`WorkerPool::shutdown`], but returns the threads to join instead of joining them.
+    pub fn stop(&mut self) -> Vec<JoinHandle<()>> {
         self.jobs = None;
         self.agent.clone().shutdown();
-        for h in self.handles.drain(..) {
-            let _ = h.join();
-        }
+        self.handles.drain(..).collect()
     }
 }
 
@@ -153,10 +163,13 @@ impl LongPoller {
 
     /// Aborts the long-poll in flight and joins the thread.
     pub fn shutdown(&mut self) {
+        join(self.stop());
+    }
+
+    /// Like [`LongPoller::shutdown`], but returns the thread to join instead of joining it.
+    pub fn stop(&mut self) -> Vec<JoinHandle<()>> {
         self.jobs = None;
         self.agent.clone().shutdown();
-        if let Some(h) = self.handle.take() {
-            let _ = h.join();
-        }
+        self.handle.take().into_iter().collect()
     }
 }
