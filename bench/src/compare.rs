@@ -98,6 +98,14 @@ fn load() -> String {
 pub fn run(o: &Opts) -> Result<(), String> {
     let runs = o.number("runs", 5)?;
     let chosen = o.text("workloads").unwrap_or("publish,subscribe,drain");
+    if let Some(unknown) = chosen
+        .split(',')
+        .find(|c| !WORKLOADS.iter().any(|(w, _)| w == c))
+    {
+        return Err(format!(
+            "--workloads: unknown {unknown:?} (publish, subscribe, drain)"
+        ));
+    }
     let mut workloads = Vec::new();
     for (workload, default) in WORKLOADS {
         if chosen.split(',').any(|w| w == workload) {

@@ -137,11 +137,12 @@ impl Origin {
 
     /// `scheme://authority`.
     pub fn base_url(&self) -> String {
-        format!(
-            "{}://{}",
-            if self.tls { "https" } else { "http" },
-            self.authority
-        )
+        format!("{}://{}", self.scheme(), self.authority)
+    }
+
+    /// `https` or `http`.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls { "https" } else { "http" }
     }
 }
 

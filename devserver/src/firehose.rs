@@ -13,7 +13,8 @@ const PUBLISHER: &str = "firehose";
 
 /// The `page` messages after `cursor` on `channel`, and the cursor after them.
 ///
-/// A cursor from before the firehose's start (or from elsewhere) starts at message 0.
+/// A cursor below [`FIREHOSE_START`] starts at message 0. Other cursors count from it, so one
+/// from an ordinary subscription (a real timetoken, far above it) skips far ahead.
 pub(crate) fn page(channel: &str, cursor: u64, page: usize) -> (Vec<Arc<Stored>>, u64) {
     let first = cursor.max(FIREHOSE_START);
     let messages = (1..=page as u64)

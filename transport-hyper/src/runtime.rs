@@ -130,8 +130,13 @@ impl Runtime for HyperRuntime {
             RequestKind::LongPoll => self.long_poll.clone(),
             RequestKind::Regular => self.regular.clone(),
         };
-        let scheme = if origin.tls { "https://" } else { "http://" };
-        let url = [scheme, &origin.authority, &request.path_and_query].concat();
+        let url = [
+            origin.scheme(),
+            "://",
+            &origin.authority,
+            &request.path_and_query,
+        ]
+        .concat();
         let max_body = self.max_body;
         Box::pin(async move {
             let http_request = build(&url, request)?;
