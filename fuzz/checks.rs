@@ -386,6 +386,8 @@ pub struct Driver {
     long_poll: Option<RequestId>,
     retired: Vec<RequestId>,
     ids: HashSet<RequestId>,
+    /// Requests held back with `Core::hold` and not released yet: the watchdog must spare them.
+    held: HashSet<RequestId>,
     operations: HashSet<OperationId>,
     window: Window,
     /// The requests sent by the last step.
@@ -407,6 +409,7 @@ impl Driver {
             long_poll: None,
             retired: Vec::new(),
             ids: HashSet::new(),
+            held: HashSet::new(),
             operations: HashSet::new(),
             window: Window {
                 capacity,
@@ -544,6 +547,7 @@ impl Driver {
             return;
         }
         self.in_flight.remove(&id);
+        self.held.remove(&id);
         self.retired.push(id);
         let long_poll = self.long_poll == Some(id);
         let mut body = None;
@@ -561,6 +565,23 @@ impl Driver {
             handshake,
         };
         self.run(step, |core, now| core.handle_response(id, result, now));
+    }
+
+    /// Holds the request `target` names back, as an adapter whose listeners are full does.
+    pub fn hold(&mut self, target: Target) {
+        if let Some((id, false)) = self.target_id(target) {
+            self.held.insert(id);
+            self.run(Step::Command, |core, _| core.hold(id));
+        }
+    }
+
+    /// Sends a request held back.
+    pub fn release(&mut self, target: Target) {
+        if let Some((id, false)) = self.target_id(target)
+            && self.held.remove(&id)
+        {
+            self.run(Step::Command, |core, now| core.release(id, now));
+        }
     }
 
     fn answer_retired(&mut self, id: RequestId, result: Result<Response, TransportError>) {
@@ -646,6 +667,11 @@ impl Driver {
                     assert!(
                         self.in_flight.remove(&id).is_some(),
                         "cancel of {id:?}, which is not in flight"
+                    );
+                    let held = self.held.remove(&id);
+                    assert!(
+                        !(held && matches!(step, Step::Timeout)),
+                        "the watchdog timed out {id:?}, which is held back"
                     );
                     if self.long_poll == Some(id) {
                         self.long_poll = None;
@@ -813,7 +839,7 @@ impl Driver {
             self.core.subscribed_channels(),
             self.core.subscribed_groups()
         );
-        if !self.in_flight.is_empty() {
+        if self.in_flight.keys().any(|id| !self.held.contains(id)) {
             assert!(deadline.is_some(), "requests in flight without a deadline");
         }
     }

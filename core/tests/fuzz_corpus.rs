@@ -354,3 +354,24 @@ fn huge_retry_delays_are_refused_or_work() {
         }
     }
 }
+
+#[test]
+fn driver_holds_a_long_poll_back_for_a_day_then_sends_it() {
+    let mut d = Driver::new(config(), 3).unwrap();
+    d.subscribe(Subscribe::channels(["a"]).unwrap());
+    d.answer(Target::LongPoll, Ok(body(100, &[])));
+    d.hold(Target::LongPoll);
+    // The driver panics if the watchdog touches the held long-poll.
+    d.advance(Duration::from_secs(24 * 3600));
+    d.advance_to_deadline();
+    assert!(d.request(Target::LongPoll).is_some(), "still in flight");
+    d.release(Target::LongPoll);
+    d.answer(Target::LongPoll, Ok(body(101, &[envelope("a", 60, "1")])));
+    assert_eq!(delivered(&d), 1);
+    // Released and unanswered, the next one is the watchdog's again.
+    d.hold(Target::LongPoll);
+    d.release(Target::LongPoll);
+    d.advance_to_deadline();
+    assert!(d.request(Target::LongPoll).is_none(), "timed out once sent");
+    d.finish();
+}

@@ -139,6 +139,16 @@ enum Step {
     },
     Advance(Jump),
     AdvanceToDeadline,
+    /// Hold a request back (the long-poll, or the n-th in flight), as for a full listener.
+    Hold {
+        long_poll: bool,
+        pick: u8,
+    },
+    /// Send a request held back.
+    Release {
+        long_poll: bool,
+        pick: u8,
+    },
 }
 
 #[derive(Arbitrary, Debug)]
@@ -281,6 +291,15 @@ fn retry(r: &Retry) -> RetryPolicy {
                 RetryPolicy::Linear { delay, max_retries }
             }
         }
+    }
+}
+
+/// The long-poll, or the `pick`-th request in flight.
+fn target(long_poll: bool, pick: u8) -> Target {
+    if long_poll {
+        Target::LongPoll
+    } else {
+        Target::InFlight(usize::from(pick))
     }
 }
 
@@ -479,6 +498,8 @@ fuzz_target!(|input: Input| {
                 Jump::Minutes(m) => Duration::from_secs(u64::from(*m) * 60),
             }),
             Step::AdvanceToDeadline => driver.advance_to_deadline(),
+            Step::Hold { long_poll, pick } => driver.hold(target(*long_poll, *pick)),
+            Step::Release { long_poll, pick } => driver.release(target(*long_poll, *pick)),
         }
     }
     driver.finish();
