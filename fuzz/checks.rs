@@ -580,7 +580,9 @@ impl Driver {
         if let Some((id, false)) = self.target_id(target)
             && self.held.remove(&id)
         {
-            self.run(Step::Command, |core, now| core.release(id, now));
+            self.run(Step::Command, |core, now| {
+                core.release(id, now);
+            });
         }
     }
 

@@ -294,8 +294,12 @@ impl<R: Runtime> Future for Driver<R> {
                 && this.listeners.poll_room(cx).is_ready()
                 && let Some(request) = this.parked.take()
             {
-                this.core.release(request.id, Instant::now());
-                this.start(request);
+                if this.core.release(request.id, Instant::now()) {
+                    this.start(request);
+                } else {
+                    // Replaced (re-signed) or dropped: the core says what to send.
+                    this.flush();
+                }
             }
             this.arm();
             let Some((deadline, sleep)) = &mut this.timer else {

@@ -54,13 +54,15 @@ struct Queue {
     capacity: usize,
     dropped: u64,
     closed: bool,
+    /// Its listener was dropped: nothing is delivered to it, and it never holds anything back.
+    gone: bool,
     waker: Option<Waker>,
 }
 
 impl Queue {
-    /// At most half full: room for the answer of another long-poll.
+    /// At most half full (or gone): room for the answer of another long-poll.
     fn has_room(&self) -> bool {
-        self.events.len() <= self.capacity / 2
+        self.gone || self.events.len() <= self.capacity / 2
     }
 }
 
@@ -82,9 +84,13 @@ pub struct Listener {
 
 impl Drop for Listener {
     fn drop(&mut self) {
-        // Empty first: until the queue itself is gone, the driver still sees it and must find
-        // room in it when the notice below wakes it.
-        lock(&self.queue).events.clear();
+        // Marked first: until the queue itself is freed the driver still reaches it, and must
+        // neither fill it again nor be held back by it when the notice below wakes it.
+        {
+            let mut q = lock(&self.queue);
+            q.gone = true;
+            q.events.clear();
+        }
         self.room.notify();
     }
 }
@@ -164,6 +170,7 @@ impl Listeners {
             capacity: capacity.max(1),
             dropped: 0,
             closed: reg.closed,
+            gone: false,
             waker: None,
         }));
         reg.queues.push(Arc::downgrade(&queue));
@@ -215,6 +222,9 @@ impl Listeners {
             };
             let Some(copy) = copy else { break };
             let mut q = lock(&queue);
+            if q.gone {
+                continue;
+            }
             if q.events.len() >= q.capacity {
                 q.events.pop_front();
                 q.dropped += 1;

@@ -325,12 +325,26 @@ impl Core {
         }
     }
 
-    /// Tells the core that request `id`, held back, is being sent at `now`: its watchdog starts
-    /// over from there.
-    pub fn release(&mut self, id: RequestId, now: Instant) {
-        if let Some(flight) = self.in_flight.get_mut(&id) {
-            flight.deadline = Some(now + flight.timeout + WATCHDOG_GRACE);
+    /// Tells the core that request `id`, held back, may go at `now`. Returns whether to send
+    /// the request held: then its watchdog starts over from `now`. `false`: the core dropped it
+    /// (a signed subscribe request carries the time it was built, so a fresh one replaces it)
+    /// and its transport actions say what to send instead.
+    pub fn release(&mut self, id: RequestId, now: Instant) -> bool {
+        let Some(flight) = self.in_flight.get_mut(&id) else {
+            return false;
+        };
+        let signed = self.config.secret_key.is_some();
+        if signed && self.subscribe_request == Some(id) {
+            self.cancel(id);
+            let handshake = matches!(
+                self.machine.state(),
+                State::Handshaking | State::HandshakeReconnecting(_)
+            );
+            self.send_subscribe(handshake, now);
+            return false;
         }
+        flight.deadline = Some(now + flight.timeout + WATCHDOG_GRACE);
+        true
     }
 
     /// The operation whose outcome request `id` decides, if it is in flight and serves one

@@ -963,7 +963,10 @@ fn a_held_long_poll_is_left_alone_until_released() {
     h.drain();
     assert!(h.cancelled.is_empty(), "{:?}", h.cancelled);
     assert_eq!(h.statuses(), []);
-    h.core.release(receive.id, h.now);
+    assert!(
+        h.core.release(receive.id, h.now),
+        "unsigned: send the one held"
+    );
     let timeout = h.core.config().subscribe_timeout;
     assert_eq!(
         h.core.poll_timeout(),
@@ -979,4 +982,34 @@ fn a_held_long_poll_is_left_alone_until_released() {
         1,
         "the answer still counts"
     );
+}
+
+#[test]
+fn a_held_signed_long_poll_is_replaced_by_a_freshly_signed_one() {
+    let mut c = config(linear(3));
+    c.secret_key = Some("sec".into());
+    let mut h = Harness::new(c);
+    let receive = receiving(&mut h, &["ch"], 100, 1);
+    h.core.hold(receive.id);
+    h.now += Duration::from_secs(600);
+    assert!(!h.core.release(receive.id, h.now), "not the stale one");
+    let fresh = h.expect_one("/v2/subscribe");
+    assert_eq!(h.cancelled, [receive.id], "the held one is dropped");
+    assert_ne!(fresh.id, receive.id);
+    assert_eq!(query_param(&fresh, "tt"), Some("100"), "same cursor");
+    let stamp = |r: &Request| query_param(r, "timestamp").unwrap().parse::<u64>().unwrap();
+    assert_eq!(
+        stamp(&fresh) - stamp(&receive),
+        600,
+        "signed at release time"
+    );
+    assert_ne!(
+        query_param(&fresh, "signature"),
+        query_param(&receive, "signature")
+    );
+    h.answer(
+        fresh.id,
+        subscribe_body(101, 1, &[envelope("ch", 150, "1")]),
+    );
+    assert_eq!(messages(&h.take_events()).len(), 1);
 }

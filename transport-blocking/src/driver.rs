@@ -241,8 +241,12 @@ impl Session {
             && self.registry.has_room()
             && let Some(request) = self.parked.take()
         {
-            self.core.release(request.id, Instant::now());
-            self.long_poll.send(request);
+            if self.core.release(request.id, Instant::now()) {
+                self.long_poll.send(request);
+            } else {
+                // Replaced (re-signed) or dropped: the core says what to send.
+                self.drain(None);
+            }
         }
     }
 
