@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use clap::{Args, Subcommand};
 use pn_core::{Category, Event, MessageKind, Subscribe};
-use pn_devserver::{DevServer, Options};
+use pn_devserver::Options;
 
 use crate::args::Global;
 use crate::cmd::subscribe::is_failure;
@@ -79,8 +79,7 @@ pub fn run(g: &Global, command: BenchCommand) -> Result<()> {
             firehose,
             ..Options::default()
         };
-        let server = DevServer::start(([127, 0, 0, 1], 0).into(), options)
-            .map_err(|e| Failure::failed(format!("cannot start the dev server: {e}")))?;
+        let server = super::local_server(options)?;
         g.origin = server.origin();
         Some(server)
     } else {

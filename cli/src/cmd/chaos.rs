@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use pn_core::{Category, Event, MessageKind, Recovery, RetryPolicy, Status, Subscribe};
-use pn_devserver::{DevServer, Endpoint, Fault, FaultRule, Options, Target};
+use pn_devserver::{Endpoint, Fault, FaultRule, Options, Target};
 
 use crate::args::Global;
 use crate::error::{Failure, Result};
@@ -299,8 +299,7 @@ pub fn run(g: &Global, a: ChaosArgs) -> Result<()> {
             queue_cap: a.queue_cap.max(1),
             ..Options::default()
         };
-        let server = DevServer::start(([127, 0, 0, 1], 0).into(), options)
-            .map_err(|e| Failure::failed(format!("cannot start the dev server: {e}")))?;
+        let server = super::local_server(options)?;
         global.origin = server.origin();
         Some(server)
     } else {

@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use pn_core::{Category, Event, MessageKind, Subscribe};
-use pn_devserver::{DevServer, Options};
+use pn_devserver::Options;
 
 use crate::args::{Global, TransportKind};
 use crate::error::{Failure, Result};
@@ -29,8 +29,7 @@ struct Seen {
 /// events arrived.
 pub fn run(g: &Global) -> Result<()> {
     let style = Style::for_stdout();
-    let server = DevServer::start(([127, 0, 0, 1], 0).into(), Options::default())
-        .map_err(|e| Failure::failed(format!("cannot start the dev server: {e}")))?;
+    let server = super::local_server(Options::default())?;
     println!(
         "{} dev server on {}",
         style.paint(Color::Bold, "==>"),
